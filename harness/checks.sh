@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# checks.sh OUT.tsv - the static checks, one verdict line each
+# ("name<TAB>PASS|FAIL<TAB>detail"):
+#  - series: the exported series applies with git am to the base and gives
+#    exactly the tested tree;
+#  - checkpatch: checkpatch.pl --strict over every patch of that series;
+#  - w1-sparse: arch/arm64/kvm and virt/kvm built with W=1 C=2; no warning
+#    in a file the project adds, none in a file it patches that the same
+#    build of the base does not give too.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+out=${1:?usage: checks.sh OUT.tsv}
+: >"$out"
+res() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$out"; log "check $1: $2 $3"; }
+logs=$BUILD/checks
+mkdir -p "$logs"
+
+if "$HARNESS/series.sh" --verify >"$logs/series.log" 2>&1; then
+	res series PASS "$(ls "$BUILD"/series/patches/0*.patch | grep -vc /0000-) patches"
+else
+	res series FAIL "$(tail -3 "$logs/series.log" | tr '\n' ' ')"
+fi
+
+cp_fail=0
+for m in "$BUILD"/series/patches/0*.patch; do
+	case $m in */0000-*) continue ;; esac
+	if ! perl "$(src_dir vanilla)/scripts/checkpatch.pl" --strict --no-signoff \
+		--root="$(src_dir vanilla)" --summary-file --no-color "$m" \
+		>"$logs/checkpatch-$(basename "$m").log" 2>&1 ||
+	   grep -q 'CHECK\|WARNING' "$logs/checkpatch-$(basename "$m").log"; then
+		cp_fail=$((cp_fail + 1))
+		sed 's/^/  /' "$logs/checkpatch-$(basename "$m").log" >&2
+	fi
+done
+if [ ! -e "$BUILD/series/patches" ]; then
+	res checkpatch FAIL "no series to check"
+elif [ $cp_fail = 0 ]; then
+	res checkpatch PASS "checkpatch --strict clean"
+else
+	res checkpatch FAIL "$cp_fail patches with checkpatch findings (see $logs)"
+fi
+
+# W=1 and sparse over the KVM objects, patched and base.
+warnings() {	# TREE -> "file: message" lines, no line numbers
+	local src obj
+	src=$(src_dir "$1")
+	obj=$src/.kvmx-obj/check
+	mkdir -p "$obj"
+	cp "$(obj_dir "$1" fast)/.config" "$obj/.config"
+	make -C "$src" O="$obj" CROSS_COMPILE="$KCROSS" -s olddefconfig >/dev/null
+	find "$obj/arch/arm64/kvm" "$obj/virt/kvm" -name '*.o' -delete 2>/dev/null
+	make -C "$src" O="$obj" CROSS_COMPILE="$KCROSS" -j"$JOBS" -s W=1 C=2 \
+		arch/arm64/kvm/ virt/kvm/ >"$logs/w1-$1.log" 2>&1
+	sed -n 's|^\(\.\./\)*\([^:]*\):[0-9]*:[0-9]*: \(warning\|error\): \(.*\)|\2: \4|p' \
+		"$logs/w1-$1.log" | sed "s|^$src/||" | sort -u
+}
+base_w=$BUILD/checks/w1-vanilla-$BASE_VERSION.txt
+[ -s "$base_w.done" ] || { warnings vanilla >"$base_w" && echo 1 >"$base_w.done"; }
+warnings patched >"$logs/w1-patched.txt"
+own=$( (cd "$KVMX_TOP" && git ls-files -co --exclude-standard -- arch include virt
+	sed -n 's|^+++ b/\([^\t]*\).*|\1|p' patches/*.patch 2>/dev/null) | sort -u)
+new=$(comm -23 "$logs/w1-patched.txt" "$base_w" |
+	while IFS= read -r w; do
+		f=${w%%: *}
+		printf '%s\n' "$own" | grep -qxF "$f" && printf '%s\n' "$w"
+	done)
+if grep -q 'error' "$logs/w1-patched.log" && ! grep -q 'warning\|error' "$base_w" &&
+   [ -z "$new" ] && ! [ -f "$(src_dir patched)/.kvmx-obj/check/arch/arm64/kvm/built-in.a" ]; then
+	res w1-sparse FAIL "the W=1 C=2 build failed: $logs/w1-patched.log"
+elif [ -n "$new" ]; then
+	printf '%s\n' "$new" | sed 's/^/  /' >&2
+	res w1-sparse FAIL "$(printf '%s\n' "$new" | wc -l) new W=1/sparse warnings in the project's code"
+else
+	res w1-sparse PASS "no new W=1/sparse warning ($(wc -l <"$base_w") in the base, all upstream)"
+fi

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * init.c - PID 1 of the nested KVM host's initramfs.
+ *
+ * Mounts the pseudo file systems, then runs every test named in
+ * /kvmx/tests (one per line: "<timeout-seconds> <name> <argv0> [args...]",
+ * argv0 relative to /kvmx/bin, '#' starts a comment).  Each test runs in
+ * its own process group with its output relayed to the console as TAP
+ * comments ("# ..."); the top-level TAP lines are this program's verdicts:
+ * exit 0 is "ok", exit 4 (KSFT_SKIP) is "ok ... # SKIP", anything else,
+ * a signal or the timeout is "not ok".  Finally the kernel log is dumped
+ * between markers and the machine is powered off.
+ *
+ * Static, no dependencies beyond libc.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/klog.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TEST_LIST	"/kvmx/tests"
+#define BIN_DIR		"/kvmx/bin"
+#define MAX_ARGS	64
+#define KSFT_SKIP	4
+
+static FILE *con;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(con, fmt, ap);
+	va_end(ap);
+	fflush(con);
+}
+
+static void setup(void)
+{
+	mkdir("/proc", 0755);
+	mkdir("/sys", 0755);
+	mkdir("/dev", 0755);
+	mkdir("/tmp", 01777);
+	mount("proc", "/proc", "proc", 0, NULL);
+	mount("sysfs", "/sys", "sysfs", 0, NULL);
+	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+	mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+	mount("tmpfs", "/tmp", "tmpfs", 0, NULL);
+	mkdir("/dev/shm", 01777);
+	mount("tmpfs", "/dev/shm", "tmpfs", 0, NULL);
+	mkdir("/sys/fs/cgroup", 0755);
+	mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0, NULL);
+
+	con = fopen("/dev/console", "w");
+	if (!con)
+		con = stdout;
+	setenv("PATH", BIN_DIR ":/bin", 1);
+	setenv("HOME", "/tmp", 1);
+	if (chdir("/tmp"))
+		say("# chdir /tmp: %s\n", strerror(errno));
+}
+
+/* Relay the child's output line by line as TAP comments. */
+static void relay(char *buf, size_t *len, int flush)
+{
+	char *start = buf, *nl;
+
+	while ((nl = memchr(start, '\n', buf + *len - start))) {
+		*nl = '\0';
+		say("# %s\n", start);
+		start = nl + 1;
+	}
+	*len = buf + *len - start;
+	memmove(buf, start, *len);
+	if (flush && *len) {
+		buf[*len] = '\0';
+		say("# %s\n", buf);
+		*len = 0;
+	}
+}
+
+/*
+ * Run one test; returns its wait status, or -1 on timeout.
+ */
+static int run_one(char **argv, int timeout, double *elapsed)
+{
+	char buf[8192 + 1];
+	size_t len = 0;
+	double start = now(), deadline = start + timeout;
+	int pfd[2], status = 0, timed_out = 0;
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC))
+		return -2;
+	pid = fork();
+	if (pid < 0)
+		return -2;
+	if (!pid) {
+		setpgid(0, 0);
+		dup2(pfd[1], 1);
+		dup2(pfd[1], 2);
+		execv(argv[0], argv);
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	close(pfd[1]);
+
+	for (;;) {
+		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
+		double left = deadline - now();
+		ssize_t n;
+
+		if (left <= 0) {
+			timed_out = 1;
+			kill(-pid, SIGKILL);
+			break;
+		}
+		if (poll(&p, 1, (int)(left * 1000) + 1) <= 0)
+			continue;
+		n = read(pfd[0], buf + len, sizeof(buf) - 1 - len);
+		if (n <= 0)
+			break;	/* every writer has gone */
+		len += n;
+		relay(buf, &len, len == sizeof(buf) - 1);
+	}
+	relay(buf, &len, 1);
+	close(pfd[0]);
+	/* Reap the child; kill stragglers of its group that kept running. */
+	kill(-pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	while (waitpid(-pid, NULL, WNOHANG) > 0)
+		;
+	*elapsed = now() - start;
+	return timed_out ? -1 : status;
+}
+
+static void dump_kernel_log(void)
+{
+	int size = klogctl(10, NULL, 0);	/* SYSLOG_ACTION_SIZE_BUFFER */
+	char *log;
+	int n;
+
+	if (size <= 0)
+		size = 1 << 20;
+	log = malloc(size + 1);
+	if (!log)
+		return;
+	n = klogctl(3, log, size);		/* SYSLOG_ACTION_READ_ALL */
+	say("KVMX-DMESG-BEGIN\n");
+	if (n > 0) {
+		log[n] = '\0';
+		say("%s", log);
+		if (log[n - 1] != '\n')
+			say("\n");
+	}
+	say("KVMX-DMESG-END\n");
+	free(log);
+}
+
+int main(void)
+{
+	char line[4096], *argv[MAX_ARGS + 1];
+	int total = 0, n = 0, pass = 0, skip = 0, fail = 0;
+	FILE *list;
+
+	setup();
+	list = fopen(TEST_LIST, "r");
+	if (!list) {
+		say("Bail out! no %s: %s\n", TEST_LIST, strerror(errno));
+		goto out;
+	}
+	while (fgets(line, sizeof(line), list))
+		if (line[0] != '#' && strspn(line, " \t\n") != strlen(line))
+			total++;
+	rewind(list);
+
+	say("TAP version 13\n1..%d\n", total);
+	while (fgets(line, sizeof(line), list)) {
+		char *name, *tok, *save, path[512];
+		int timeout, argc = 0, st;
+		double t = 0;
+
+		if (line[0] == '#' || strspn(line, " \t\n") == strlen(line))
+			continue;
+		n++;
+		timeout = atoi(strtok_r(line, " \t\n", &save));
+		name = strtok_r(NULL, " \t\n", &save);
+		while ((tok = strtok_r(NULL, " \t\n", &save)) && argc < MAX_ARGS)
+			argv[argc++] = tok;
+		argv[argc] = NULL;
+		if (!name || !argc || timeout <= 0) {
+			say("not ok %d - %s # bad test line\n", n, name ? name : "?");
+			fail++;
+			continue;
+		}
+		if (argv[0][0] != '/') {
+			snprintf(path, sizeof(path), "%s/%s", BIN_DIR, argv[0]);
+			argv[0] = path;
+		}
+		say("# === %s (timeout %ds)\n", name, timeout);
+		st = run_one(argv, timeout, &t);
+		if (st == -1) {
+			say("not ok %d - %s # TIMEOUT after %ds\n", n, name, timeout);
+			fail++;
+		} else if (st == -2) {
+			say("not ok %d - %s # could not start: %s\n", n, name,
+			    strerror(errno));
+			fail++;
+		} else if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+			say("ok %d - %s # time=%.2fs\n", n, name, t);
+			pass++;
+		} else if (WIFEXITED(st) && WEXITSTATUS(st) == KSFT_SKIP) {
+			say("ok %d - %s # SKIP time=%.2fs\n", n, name, t);
+			skip++;
+		} else if (WIFEXITED(st)) {
+			say("not ok %d - %s # exit=%d time=%.2fs\n", n, name,
+			    WEXITSTATUS(st), t);
+			fail++;
+		} else {
+			say("not ok %d - %s # signal=%d time=%.2fs\n", n, name,
+			    WTERMSIG(st), t);
+			fail++;
+		}
+	}
+	fclose(list);
+	say("# kvmx: %d passed, %d skipped, %d failed\n", pass, skip, fail);
+out:
+	dump_kernel_log();
+	say("KVMX-POWEROFF\n");
+	sync();
+	reboot(RB_POWER_OFF);
+	for (;;)
+		pause();
+}

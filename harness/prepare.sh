@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# prepare.sh TREE - lay out build/src/TREE from the base.
+#   vanilla: the base alone.
+#   patched: the base, the quilt series in patches/ (applied with quilt, so
+#            "quilt refresh" in the tree writes back into the repo), and the
+#            project's new files (arch/ include/ tools/ Documentation/)
+#            linked in at their kernel paths, so edits need no re-prepare.
+# Re-running it is cheap: the tree is unpacked once per base, the series is
+# popped and pushed again, and only changed files get new mtimes.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+tree=${1:?usage: prepare.sh vanilla|patched}
+dir=$(src_dir "$tree")
+stamp="$BASE_VERSION $BASE_SHA256"
+
+[ -f "$BASE_TARBALL" ] || die "no $BASE_TARBALL: run harness/deps.sh"
+if [ "$(cat "$dir/.kvmx-base" 2>/dev/null)" != "$stamp" ]; then
+	log "unpacking $BASE_PKG $BASE_VERSION into $dir"
+	rm -rf "$dir" "$dir.tmp"
+	mkdir -p "$dir.tmp"
+	tar -xJf "$BASE_TARBALL" -C "$dir.tmp"
+	mv "$dir.tmp/$BASE_DIR" "$dir"
+	rmdir "$dir.tmp"
+	echo "$stamp" >"$dir/.kvmx-base"
+fi
+[ "$tree" = vanilla ] && exit 0
+
+cd "$dir"
+# The project's new files: links, recreated each time.
+if [ -f .kvmx-links ]; then
+	xargs -r -d '\n' rm -f <.kvmx-links
+fi
+: >.kvmx-links
+
+# The series.
+ln -sfn "$KVMX_TOP/patches" patches
+export QUILTRC=$HARNESS/quiltrc QUILT_PATCHES=patches QUILT_PC=.pc
+if [ -d .pc ] && quilt applied >/dev/null 2>&1; then
+	quilt pop -a -f -q >/dev/null
+fi
+if [ -s patches/series ]; then
+	if ! out=$(quilt push -a -q 2>&1); then
+		printf '%s\n' "$out" >&2
+		die "the series in patches/ does not apply to $BASE_VERSION"
+	fi
+fi
+
+(cd "$KVMX_TOP" && git ls-files -co --exclude-standard -- arch include tools Documentation virt) |
+while read -r f; do
+	[ -f "$KVMX_TOP/$f" ] || continue
+	if [ -e "$f" ] && [ ! -L "$f" ]; then
+		die "$f exists in the base: change it with a patch, not a new file"
+	fi
+	mkdir -p "$(dirname "$f")"
+	ln -sfn "$KVMX_TOP/$f" "$f"
+	echo "$f" >>.kvmx-links
+done
+log "patched tree ready: $(quilt applied 2>/dev/null | wc -l) patches, $(wc -l <.kvmx-links) new files"

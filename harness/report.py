@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""report.py RESULTS_DIR - verdicts of a test matrix run.
+
+Reads RESULTS_DIR/runs.tsv ("run tree config mode log" per line, written by
+harness/test.sh), the test lists (harness/tests/*.list) and
+RESULTS_DIR/checks.tsv ("name PASS|FAIL|SKIP detail", the static checks).
+Writes RESULTS_DIR/results.md (test x run table and every verdict) and
+prints "N passed, N failed, N skipped"; exits 1 when anything failed.
+
+Verdicts:
+ - every run boots, runs its list and powers off;
+ - no kernel splat in any run of the patched kernel;
+ - regression rule: an upstream test that passes on vanilla passes on the
+   patched kernel in the same host mode (the debug kernel is held to the
+   vanilla VHE result); one that skips on vanilla passes or skips;
+   one that fails on vanilla too is reported as "fails on both" (skipped);
+ - the project's own tests pass on the patched kernel and pass or skip
+   (never fail) on vanilla.
+"""
+import os
+import re
+import sys
+
+HARNESS = os.path.dirname(os.path.abspath(__file__))
+TAP = re.compile(r'^(ok|not ok) (\d+) - (\S+)(?: # (.*))?$')
+SPLATS = [
+    (re.compile(p), what) for p, what in [
+        (r'WARNING: .*(at|CPU)', 'WARNING'),
+        (r'------------\[ cut here \]------------', 'WARNING'),
+        (r'\bBUG[: ]', 'BUG'),
+        (r'Oops', 'Oops'),
+        (r'Kernel panic', 'panic'),
+        (r'KASAN', 'KASAN'),
+        (r'UBSAN', 'UBSAN'),
+        (r'possible (recursive|circular) locking', 'lockdep'),
+        (r'inconsistent lock state|lock held when returning|'
+         r'suspicious RCU usage|bad unlock balance|'
+         r'possible irq lock inversion|INFO: trying to register non-static key',
+         'lockdep'),
+        (r'sleeping function called from invalid context', 'might_sleep'),
+        (r'rcu: INFO: .*stall|self-detected stall', 'RCU stall'),
+        (r'soft lockup|hard LOCKUP|blocked for more than \d+ seconds',
+         'lockup'),
+        (r'list_(add|del) corruption', 'list corruption'),
+        (r'kmemleak: \d+ new suspected memory leaks', 'kmemleak'),
+        (r'Unable to handle kernel', 'Oops'),
+    ]
+]
+
+
+def read_list(name):
+    tests = []
+    with open(os.path.join(HARNESS, 'tests', name)) as f:
+        for line in f:
+            w = line.split()
+            if w and not w[0].startswith('#'):
+                tests.append(w[1])
+    return tests
+
+
+def parse_log(path):
+    """Return (results, splats, completed) of one serial log."""
+    results, splats, completed = {}, [], False
+    try:
+        with open(path, errors='replace') as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return results, ['no serial log'], False
+    for line in lines:
+        m = TAP.match(line)
+        if m:
+            status, _, name, extra = m.groups()
+            extra = extra or ''
+            if status == 'ok':
+                res = 'SKIP' if extra.startswith('SKIP') else 'PASS'
+            else:
+                res = 'TIMEOUT' if extra.startswith('TIMEOUT') else 'FAIL'
+            t = re.search(r'time=([0-9.]+)s', extra)
+            results[name] = (res, float(t.group(1)) if t else None, extra)
+            continue
+        if line.startswith('KVMX-POWEROFF'):
+            completed = True
+        if line.startswith('# '):
+            continue        # test output, not the kernel's
+        for rx, what in SPLATS:
+            if rx.search(line):
+                splats.append('%s: %s' % (what, line.strip()[:200]))
+                break
+    return results, splats, completed
+
+
+def main():
+    out = sys.argv[1]
+    runs = []
+    with open(os.path.join(out, 'runs.tsv')) as f:
+        for line in f:
+            w = line.split()
+            if len(w) == 5:
+                runs.append(dict(zip(('run', 'tree', 'config', 'mode', 'log'), w)))
+    upstream = read_list('upstream.list')
+    project = read_list('project.list')
+    verdicts = []       # (check, PASS|FAIL|SKIP, detail)
+
+    def verdict(name, ok, detail=''):
+        verdicts.append((name, ok, detail))
+
+    parsed = {}
+    for r in runs:
+        res, splats, done = parse_log(r['log'])
+        parsed[r['run']] = res
+        verdict('boot:%s' % r['run'], 'PASS' if done else 'FAIL',
+                '' if done else 'run did not complete (crash or time limit): %s' % r['log'])
+        if r['tree'] == 'patched':
+            verdict('splat-free:%s' % r['run'], 'FAIL' if splats else 'PASS',
+                    '; '.join(splats[:5]))
+        elif splats:
+            print('note: vanilla run %s has kernel messages: %s' %
+                  (r['run'], '; '.join(splats[:3])))
+
+    def result(run, test):
+        return parsed.get(run, {}).get(test, ('MISSING', None, ''))[0]
+
+    vanilla_of = {}
+    for r in runs:
+        if r['tree'] == 'vanilla':
+            vanilla_of[r['mode']] = r['run']
+    both = []
+    for r in runs:
+        if r['tree'] != 'patched':
+            continue
+        base = vanilla_of.get(r['mode'])
+        for t in upstream:
+            p = result(r['run'], t)
+            if base is None:
+                verdict('upstream:%s:%s' % (r['run'], t),
+                        'PASS' if p in ('PASS', 'SKIP') else 'FAIL', p)
+                continue
+            v = result(base, t)
+            name = 'regress:%s:%s' % (r['run'], t)
+            if v == 'PASS':
+                verdict(name, 'PASS' if p == 'PASS' else 'FAIL',
+                        'vanilla PASS, patched %s' % p)
+            elif v == 'SKIP':
+                verdict(name, 'PASS' if p in ('PASS', 'SKIP') else 'FAIL',
+                        'vanilla SKIP, patched %s' % p)
+            else:
+                verdict(name, 'SKIP', 'fails on both: vanilla %s, patched %s' % (v, p))
+                both.append('%s (%s: vanilla %s, patched %s)' % (t, r['run'], v, p))
+        for t in project:
+            p = result(r['run'], t)
+            verdict('project:%s:%s' % (r['run'], t), 'PASS' if p == 'PASS' else 'FAIL', p)
+    for r in runs:
+        if r['tree'] != 'vanilla':
+            continue
+        for t in project:
+            v = result(r['run'], t)
+            verdict('project-on-vanilla:%s:%s' % (r['run'], t),
+                    'PASS' if v in ('PASS', 'SKIP') else 'FAIL',
+                    'must pass or skip on vanilla, got %s' % v)
+
+    checks = os.path.join(out, 'checks.tsv')
+    if os.path.exists(checks):
+        with open(checks) as f:
+            for line in f:
+                w = line.rstrip('\n').split('\t')
+                if len(w) >= 2:
+                    verdict(w[0], w[1], w[2] if len(w) > 2 else '')
+
+    # The table.
+    names = [r['run'] for r in runs]
+    with open(os.path.join(out, 'results.md'), 'w') as f:
+        f.write('| test | %s |\n|---|%s\n' % (' | '.join(names), '---|' * len(names)))
+        for t in upstream + project:
+            cells = []
+            for n in names:
+                res, secs, _ = parsed.get(n, {}).get(t, ('-', None, ''))
+                cells.append(res + (' %.1fs' % secs if secs is not None else ''))
+            f.write('| %s | %s |\n' % (t, ' | '.join(cells)))
+        f.write('\n## Verdicts\n\n')
+        for name, ok, detail in verdicts:
+            f.write('- %s %s %s\n' % (ok, name, detail))
+        if both:
+            f.write('\n## Upstream tests failing on vanilla too\n\n')
+            for b in both:
+                f.write('- %s\n' % b)
+
+    npass = sum(1 for v in verdicts if v[1] == 'PASS')
+    nfail = sum(1 for v in verdicts if v[1] == 'FAIL')
+    nskip = sum(1 for v in verdicts if v[1] == 'SKIP')
+    for name, ok, detail in verdicts:
+        if ok == 'FAIL':
+            print('FAIL %s %s' % (name, detail))
+    for b in both:
+        print('fails on both vanilla and patched: %s' % b)
+    print('results table: %s' % os.path.join(out, 'results.md'))
+    print('%d passed, %d failed, %d skipped' % (npass, nfail, nskip))
+    return 1 if nfail or not verdicts else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

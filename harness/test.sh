@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# test.sh - the whole test command: install, prepare, build, check, boot the
+# matrix, report.  Ends with "N passed, N failed, N skipped"; exits non-zero
+# on any failure.
+#
+# Knobs (environment):
+#   KVMX_RUNS   runs to boot (default: all of the matrix below)
+#   KVMX_TESTS  extended regex: only the tests whose name matches
+#   KVMX_NO_CHECKS=1  skip the static checks (developer loop)
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+# run tree config mode(kernel args)
+MATRIX="patched-vhe patched fast vhe
+patched-nvhe patched fast nvhe
+vanilla-vhe vanilla fast vhe
+vanilla-nvhe vanilla fast nvhe
+debug-vhe patched debug vhe"
+RUNS=${KVMX_RUNS:-$(echo "$MATRIX" | awk '{print $1}' | xargs)}
+DEBUG_SCALE=${KVMX_DEBUG_SCALE:-4}
+
+t_start=$(date +%s)
+mkdir -p "$BUILD"
+: >"$BUILD/timings"
+out=$BUILD/results
+rm -rf "$out"
+mkdir -p "$out"
+fail() { log "$*"; echo "0 passed, 1 failed"; exit 1; }
+
+phase deps "$HARNESS/deps.sh" || fail "installing the dependencies failed"
+phase prepare-vanilla "$HARNESS/prepare.sh" vanilla || fail "preparing the base failed"
+phase prepare-patched "$HARNESS/prepare.sh" patched || fail "applying the project failed (see above)"
+
+needs() {	# tree config: is it used by a selected run?
+	for r in $RUNS; do
+		echo "$MATRIX" | awk -v r="$r" -v t="$1" -v c="$2" \
+			'$1 == r && $2 == t && $3 == c {f=1} END {exit !f}' && return 0
+	done
+	return 1
+}
+phase kernel-vanilla-fast "$HARNESS/build-kernel.sh" vanilla fast ||
+	fail "building the vanilla kernel failed"
+phase kernel-patched-fast "$HARNESS/build-kernel.sh" patched fast ||
+	fail "building the patched kernel failed"
+for cfg in debug 64k; do
+	needs patched $cfg || continue
+	phase kernel-patched-$cfg "$HARNESS/build-kernel.sh" patched $cfg ||
+		fail "building the patched $cfg kernel failed"
+done
+phase selftests-vanilla "$HARNESS/build-selftests.sh" vanilla ||
+	fail "building the vanilla selftests failed"
+phase selftests-patched "$HARNESS/build-selftests.sh" patched ||
+	fail "building the patched selftests failed"
+
+if [ "${KVMX_NO_CHECKS:-0}" != 1 ]; then
+	phase static-checks "$HARNESS/checks.sh" "$out/checks.tsv"
+fi
+
+: >"$out/runs.tsv"
+for r in $RUNS; do
+	read -r run tree cfg mode < <(echo "$MATRIX" | awk -v r="$r" '$1 == r')
+	[ -n "${run:-}" ] || fail "no run $r in the matrix"
+	list=$out/$run.list
+	scale=1
+	[ "$cfg" = debug ] && scale=$DEBUG_SCALE
+	{
+		sed "s|@TREE@|$tree|" "$HARNESS/tests/upstream.list"
+		cat "$HARNESS/tests/project.list"
+	} | grep -v '^[[:space:]]*\(#\|$\)' |
+		awk -v s=$scale '{ $1 = $1 * s; print }' |
+		{ if [ -n "${KVMX_TESTS:-}" ]; then awk -v re="$KVMX_TESTS" '$2 ~ re'; else cat; fi } >"$list"
+	limit=$(awk '{ t += $1 } END { print t + 180 }' "$list")
+	args=
+	[ "$mode" = nvhe ] && args=kvm-arm.mode=nvhe
+	"$HARNESS/mkinitrd.sh" "$list" "$out/$run.cpio" || fail "initramfs for $run"
+	phase "boot-$run ($(wc -l <"$list") tests)" "$HARNESS/boot.sh" \
+		"$(obj_dir "$tree" "$cfg")/arch/arm64/boot/Image" "$out/$run.cpio" \
+		"$out/$run.log" "$limit" $args
+	printf '%s %s %s %s %s\n' "$run" "$tree" "$cfg" "$mode" "$out/$run.log" >>"$out/runs.tsv"
+	grep -E '^(not )?ok ' "$out/$run.log" | sed "s/^/  [$run] /" >&2
+	rm -f "$out/$run.cpio"
+done
+
+printf '%-40s %5ds\n' total $(($(date +%s) - t_start)) >>"$BUILD/timings"
+cp "$BUILD/timings" "$out/timings"
+log "timings:"
+sed 's/^/  /' "$BUILD/timings" >&2
+python3 "$HARNESS/report.py" "$out"
