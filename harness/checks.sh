@@ -53,11 +53,11 @@ warnings() {	# TREE -> "file: message" lines, no line numbers
 	find "$obj/arch/arm64/kvm" "$obj/virt/kvm" -name '*.o' -delete 2>/dev/null
 	make -C "$src" O="$obj" CROSS_COMPILE="$KCROSS" -j"$JOBS" -s W=1 C=2 \
 		arch/arm64/kvm/ virt/kvm/ >"$logs/w1-$1.log" 2>&1
-	sed -n 's|^\(\.\./\)*\([^:]*\):[0-9]*:[0-9]*: \(warning\|error\): \(.*\)|\2: \4|p' \
-		"$logs/w1-$1.log" | sed "s|^$src/||" | sort -u
+	python3 "$HARNESS/warnings.py" "$src" "$obj" "$logs/w1-$1.log"
 }
-base_w=$BUILD/checks/w1-vanilla-$BASE_VERSION.txt
-[ -s "$base_w.done" ] || { warnings vanilla >"$base_w" && echo 1 >"$base_w.done"; }
+# The base's warnings never change: computed once per base and parser.
+base_w=$BUILD/checks/w1-vanilla-$BASE_VERSION-$(sha256sum "$HARNESS/warnings.py" | cut -c1-12).txt
+[ -f "$base_w.done" ] || { warnings vanilla >"$base_w" && echo 1 >"$base_w.done"; }
 warnings patched >"$logs/w1-patched.txt"
 own=$( (cd "$KVMX_TOP" && git ls-files -co --exclude-standard -- arch include virt
 	sed -n 's|^+++ b/\([^\t]*\).*|\1|p' patches/*.patch 2>/dev/null) | sort -u)
@@ -66,8 +66,7 @@ new=$(comm -23 "$logs/w1-patched.txt" "$base_w" |
 		f=${w%%: *}
 		printf '%s\n' "$own" | grep -qxF "$f" && printf '%s\n' "$w"
 	done)
-if grep -q 'error' "$logs/w1-patched.log" && ! grep -q 'warning\|error' "$base_w" &&
-   [ -z "$new" ] && ! [ -f "$(src_dir patched)/.kvmx-obj/check/arch/arm64/kvm/built-in.a" ]; then
+if [ ! -f "$(src_dir patched)/.kvmx-obj/check/arch/arm64/kvm/built-in.a" ]; then
 	res w1-sparse FAIL "the W=1 C=2 build failed: $logs/w1-patched.log"
 elif [ -n "$new" ]; then
 	printf '%s\n' "$new" | sed 's/^/  /' >&2

@@ -7,7 +7,7 @@ set -euo pipefail
 
 PKGS=(gcc make gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm
       quilt flex bison bc libssl-dev libelf-dev cpio ccache sparse python3
-      xz-utils perl git rsync file python3-matplotlib)
+      xz-utils perl git rsync file python3-matplotlib python3-ply)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -14,7 +14,8 @@ Verdicts:
  - regression rule: an upstream test that passes on vanilla passes on the
    patched kernel in the same host mode (the debug kernel is held to the
    vanilla VHE result); one that skips on vanilla passes or skips;
-   one that fails on vanilla too is reported as "fails on both" (skipped);
+   one that fails on vanilla too must fail at the same assertion on the
+   patched kernel, and is then reported as "fails on both" (skipped);
  - the project's own tests pass on the patched kernel and pass or skip
    (never fail) on vanilla.
 """
@@ -59,9 +60,18 @@ def read_list(name):
     return tests
 
 
+ASSERT_AT = re.compile(r'^#\s+(\S+\.[ch]:\d+):')
+
+
 def parse_log(path):
-    """Return (results, splats, completed) of one serial log."""
+    """Return (results, splats, completed) of one serial log.
+
+    results maps a test name to (PASS|SKIP|FAIL|TIMEOUT, seconds, detail,
+    where): where is the first failed assertion ("file.c:line") in the
+    test's output, or None.
+    """
     results, splats, completed = {}, [], False
+    where, after_banner = None, False
     try:
         with open(path, errors='replace') as f:
             lines = f.read().splitlines()
@@ -77,8 +87,17 @@ def parse_log(path):
             else:
                 res = 'TIMEOUT' if extra.startswith('TIMEOUT') else 'FAIL'
             t = re.search(r'time=([0-9.]+)s', extra)
-            results[name] = (res, float(t.group(1)) if t else None, extra)
+            results[name] = (res, float(t.group(1)) if t else None, extra, where)
+            where, after_banner = None, False
             continue
+        if line.startswith('# === '):
+            where, after_banner = None, False
+        elif 'Test Assertion Failure' in line:
+            after_banner = True
+        elif after_banner and where is None:
+            m = ASSERT_AT.match(line)
+            if m:
+                where = m.group(1)
         if line.startswith('KVMX-POWEROFF'):
             completed = True
         if line.startswith('# '):
@@ -119,7 +138,10 @@ def main():
                   (r['run'], '; '.join(splats[:3])))
 
     def result(run, test):
-        return parsed.get(run, {}).get(test, ('MISSING', None, ''))[0]
+        return parsed.get(run, {}).get(test, ('MISSING', None, '', None))[0]
+
+    def failed_at(run, test):
+        return parsed.get(run, {}).get(test, ('MISSING', None, '', None))[3]
 
     vanilla_of = {}
     for r in runs:
@@ -144,9 +166,20 @@ def main():
             elif v == 'SKIP':
                 verdict(name, 'PASS' if p in ('PASS', 'SKIP') else 'FAIL',
                         'vanilla SKIP, patched %s' % p)
-            else:
-                verdict(name, 'SKIP', 'fails on both: vanilla %s, patched %s' % (v, p))
+            elif p in ('PASS', 'SKIP'):
+                verdict(name, 'SKIP', 'fails on vanilla only: vanilla %s, patched %s' % (v, p))
                 both.append('%s (%s: vanilla %s, patched %s)' % (t, r['run'], v, p))
+            else:
+                # Failing on both: it must fail the same way.
+                va, pa = failed_at(base, t), failed_at(r['run'], t)
+                if va != pa:
+                    verdict(name, 'FAIL', 'fails differently: vanilla %s at %s, '
+                            'patched %s at %s' % (v, va, p, pa))
+                else:
+                    verdict(name, 'SKIP', 'fails on both, alike: vanilla %s, patched %s%s'
+                            % (v, p, ' at ' + va if va else ''))
+                both.append('%s (%s: vanilla %s at %s, patched %s at %s)' %
+                            (t, r['run'], v, va, p, pa))
         for t in project:
             p = result(r['run'], t)
             verdict('project:%s:%s' % (r['run'], t), 'PASS' if p == 'PASS' else 'FAIL', p)
@@ -174,7 +207,7 @@ def main():
         for t in upstream + project:
             cells = []
             for n in names:
-                res, secs, _ = parsed.get(n, {}).get(t, ('-', None, ''))
+                res, secs = parsed.get(n, {}).get(t, ('-', None, '', None))[:2]
                 cells.append(res + (' %.1fs' % secs if secs is not None else ''))
             f.write('| %s | %s |\n' % (t, ' | '.join(cells)))
         f.write('\n## Verdicts\n\n')

@@ -1,29 +1,42 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vgic_v3_scale - create the largest GICv3 VM the kernel allows and run
- * every vCPU once.
+ * vgic_v3_scale - a GICv3 VM as large as the kernel allows, its
+ * redistributors spread over several regions, every vCPU run once.
  *
- * Each vCPU reports its index and MPIDR_EL1 to the host, which checks the
- * value against the vCPU's MPIDR register and that every vCPU reports
- * exactly once.  Prints the time taken by vCPU creation, vgic setup and
- * the first run of every vCPU, so it doubles as a scaling benchmark.
+ * Each vCPU reads its own GICR_TYPER through guest MMIO and reports it
+ * with its index and MPIDR_EL1.  The host checks, for every vCPU:
+ *  - MPIDR_EL1 is the vCPU's MPIDR register;
+ *  - GICR_TYPER.Processor_Number is the vCPU id, its affinity the MPIDR's;
+ *  - GICR_TYPER.Last is set exactly on the last vCPU of each region;
+ *  - userspace reads the same GICR_TYPER (KVM_DEV_ARM_VGIC_GRP_REDIST_REGS);
+ *  - every vCPU reported exactly once.
+ * It prints the time taken by vCPU creation, vgic setup and the first run
+ * of every vCPU, and the memory the VM took, so it doubles as a benchmark.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "kvm_util.h"
+#include "gic.h"
+#include "gic_v3.h"
 #include "processor.h"
 #include "test_util.h"
 #include "vgic.h"
+#include "vgic_rdist.h"
 
-#define NR_IRQS	64
+#define NR_IRQS		64
+#define TYPER_LAST	BIT(4)
 
-static void guest_code(u64 idx)
+static void guest_code(u64 idx, u64 rd_base)
 {
-	GUEST_SYNC2(idx, read_sysreg(mpidr_el1));
+	void *rd = (void *)rd_base;	/* identity-mapped */
+	u64 typer = readq_relaxed(rd + GICR_TYPER);
+
+	ucall(UCALL_SYNC, 3, idx, read_sysreg(mpidr_el1), typer);
 	GUEST_DONE();
 }
 
@@ -35,36 +48,102 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void run_once(struct kvm_vcpu *vcpu, u64 idx)
+static long mem_available_kb(void)
 {
+	char line[128];
+	long kb = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/* One fd per vCPU, plus the VM's and a few. */
+static void raise_nofile(unsigned int nr_vcpus)
+{
+	struct rlimit rl;
+	rlim_t want = nr_vcpus + 64;
+
+	TEST_ASSERT(!getrlimit(RLIMIT_NOFILE, &rl), "getrlimit");
+	if (rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = want;
+	if (rl.rlim_max < want)
+		rl.rlim_max = want;
+	__TEST_REQUIRE(!setrlimit(RLIMIT_NOFILE, &rl),
+		       "cannot open %lu files: %s", (unsigned long)want,
+		       strerror(errno));
+}
+
+static u64 uaccess_typer(int gic_fd, u64 mpidr)
+{
+	/* The attribute names the vCPU by Aff3.Aff2.Aff1.Aff0, packed */
+	u64 attr = ((mpidr & 0xffffff) | ((mpidr >> 8) & 0xff000000)) <<
+		   KVM_DEV_ARM_VGIC_V3_MPIDR_SHIFT;
+	u32 lo, hi;
+
+	kvm_device_attr_get(gic_fd, KVM_DEV_ARM_VGIC_GRP_REDIST_REGS,
+			    attr | GICR_TYPER, &lo);
+	kvm_device_attr_get(gic_fd, KVM_DEV_ARM_VGIC_GRP_REDIST_REGS,
+			    attr | (GICR_TYPER + 4), &hi);
+	return ((u64)hi << 32) | lo;
+}
+
+static void run_once(struct kvm_vcpu *vcpu, int gic_fd, unsigned int idx,
+		     const struct vgic_rdist_layout *l)
+{
+	unsigned int region, slot;
+	u64 rd_base = vgic_rdist_layout_base(l, idx, &region, &slot);
+	bool last = slot == l->region[region].count - 1;
 	struct ucall uc;
-	u64 mpidr;
+	u64 mpidr, typer;
 
 	vcpu_get_reg(vcpu, KVM_ARM64_SYS_REG(SYS_MPIDR_EL1), &mpidr);
-
-	vcpu_args_set(vcpu, 1, idx);
+	vcpu_args_set(vcpu, 2, idx, rd_base);
 	vcpu_run(vcpu);
 	switch (get_ucall(vcpu, &uc)) {
 	case UCALL_SYNC:
-		TEST_ASSERT(uc.args[0] == idx && uc.args[1] == mpidr,
-			    "vCPU %lu: guest saw idx %lu MPIDR 0x%lx, host MPIDR 0x%lx",
-			    idx, uc.args[0], uc.args[1], mpidr);
 		break;
 	case UCALL_ABORT:
 		REPORT_GUEST_ASSERT(uc);
 		break;
 	default:
-		TEST_FAIL("vCPU %lu: unexpected exit %s", idx,
+		TEST_FAIL("vCPU %u: unexpected exit %s", idx,
 			  exit_reason_str(vcpu->run->exit_reason));
 	}
+	typer = uc.args[2];
+	TEST_ASSERT(uc.args[0] == idx, "vCPU %u reported as %lu", idx, uc.args[0]);
+	TEST_ASSERT(uc.args[1] == mpidr, "vCPU %u: guest MPIDR 0x%lx, host 0x%lx",
+		    idx, uc.args[1], mpidr);
+	TEST_ASSERT(((typer >> 8) & 0xffff) == vcpu->id,
+		    "vCPU %u: GICR_TYPER processor number %lu",
+		    idx, (typer >> 8) & 0xffff);
+	TEST_ASSERT((typer >> 32) == (mpidr & 0xffffff),
+		    "vCPU %u: GICR_TYPER affinity 0x%lx, MPIDR 0x%lx",
+		    idx, typer >> 32, mpidr);
+	TEST_ASSERT(!!(typer & TYPER_LAST) == last,
+		    "vCPU %u (region %u slot %u of %u): GICR_TYPER.Last %d",
+		    idx, region, slot, l->region[region].count,
+		    !!(typer & TYPER_LAST));
+	TEST_ASSERT(uaccess_typer(gic_fd, mpidr) == typer,
+		    "vCPU %u: userspace GICR_TYPER 0x%lx, guest 0x%lx",
+		    idx, uaccess_typer(gic_fd, mpidr), typer);
+
 	vcpu_run(vcpu);
 	TEST_ASSERT_EQ(get_ucall(vcpu, &uc), UCALL_DONE);
 }
 
 static void help(const char *name)
 {
-	printf("usage: %s [-n nr_vcpus]\n"
-	       " -n: number of vCPUs (default: KVM_CAP_MAX_VCPUS)\n", name);
+	printf("usage: %s [-n nr_vcpus] [-s]\n"
+	       " -n: number of vCPUs (default: KVM_CAP_MAX_VCPUS)\n"
+	       " -s: one redistributor region (default: three, two above 4 GiB)\n",
+	       name);
 	exit(KSFT_SKIP);
 }
 
@@ -72,46 +151,67 @@ int main(int argc, char *argv[])
 {
 	unsigned int nr_vcpus = kvm_check_cap(KVM_CAP_MAX_VCPUS);
 	double t0, t_create, t_vgic, t_run;
+	struct vgic_rdist_layout layout;
 	struct kvm_vcpu **vcpus;
+	bool single = false;
 	struct kvm_vm *vm;
+	long mem0, mem1;
 	unsigned int i;
 	int opt, gic_fd;
 
-	while ((opt = getopt(argc, argv, "hn:")) != -1) {
+	while ((opt = getopt(argc, argv, "hn:s")) != -1) {
 		switch (opt) {
 		case 'n':
 			nr_vcpus = atoi_positive("Number of vCPUs", optarg);
+			break;
+		case 's':
+			single = true;
 			break;
 		default:
 			help(argv[0]);
 		}
 	}
+	__TEST_REQUIRE(nr_vcpus <= kvm_check_cap(KVM_CAP_MAX_VCPUS),
+		       "%u vCPUs: the kernel allows %d", nr_vcpus,
+		       kvm_check_cap(KVM_CAP_MAX_VCPUS));
 	TEST_REQUIRE(nr_vcpus <= KVM_MAX_VCPUS);
-	TEST_REQUIRE(nr_vcpus <= kvm_check_cap(KVM_CAP_MAX_VCPUS));
+
+	if (single) {
+		memset(&layout, 0, sizeof(layout));
+		vgic_rdist_layout_add(&layout, GICR_BASE_GPA, nr_vcpus);
+	} else {
+		vgic_rdist_layout_vmm(&layout, nr_vcpus);
+	}
 
 	ksft_print_header();
 	ksft_set_plan(1);
 
+	raise_nofile(nr_vcpus);
 	vcpus = calloc(nr_vcpus, sizeof(*vcpus));
 	TEST_ASSERT(vcpus, "calloc(%u vCPUs)", nr_vcpus);
 
+	mem0 = mem_available_kb();
 	t0 = now();
-	vm = vm_create_with_vcpus(nr_vcpus, guest_code, vcpus);
+	vm = __vm_create_with_vcpus(VM_SHAPE_DEFAULT, nr_vcpus,
+				    vgic_rdist_layout_pt_pages(&layout),
+				    guest_code, vcpus);
 	t_create = now() - t0;
 
 	t0 = now();
-	gic_fd = vgic_v3_setup(vm, nr_vcpus, NR_IRQS);
-	__TEST_REQUIRE(gic_fd >= 0, "Failed to create a vgic-v3");
+	gic_fd = vgic_v3_setup_layout(vm, nr_vcpus, NR_IRQS, &layout);
 	t_vgic = now() - t0;
 
 	t0 = now();
 	for (i = 0; i < nr_vcpus; i++)
-		run_once(vcpus[i], i);
+		run_once(vcpus[i], gic_fd, i, &layout);
 	t_run = now() - t0;
+	mem1 = mem_available_kb();
 
-	ksft_print_msg("vcpus=%u create=%.3fs vgic=%.3fs run=%.3fs\n",
-		       nr_vcpus, t_create, t_vgic, t_run);
-	ksft_test_result_pass("%u vCPUs with a GICv3 ran once each\n", nr_vcpus);
+	ksft_print_msg("vcpus=%u regions=%u create=%.3fs vgic=%.3fs run=%.3fs mem=%ldkB\n",
+		       nr_vcpus, layout.nr_regions, t_create, t_vgic, t_run,
+		       mem0 - mem1);
+	ksft_test_result_pass("%u vCPUs over %u redistributor regions ran once each\n",
+			      nr_vcpus, layout.nr_regions);
 
 	close(gic_fd);
 	kvm_vm_free(vm);

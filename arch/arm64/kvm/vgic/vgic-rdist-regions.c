@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vgic-rdist-regions.c - GICv3 redistributor regions on the MMIO bus.
+ *
+ * Upstream puts every vCPU's redistributor on KVM_MMIO_BUS as a device of
+ * its own: a VM cannot have more vCPUs than the bus has room for
+ * (NR_IOBUS_DEVS), and every vCPU creation copies the bus and waits for an
+ * SRCU grace period.  This file owns the bus side of redistributor regions
+ * instead:
+ *
+ *  - each region has a slot table: slot i holds the vCPU whose
+ *    redistributor frames (RD_base and SGI_base, KVM_VGIC_V3_REDIST_SIZE
+ *    together) sit at base + i * KVM_VGIC_V3_REDIST_SIZE;
+ *  - a vCPU takes its slot when it is given its redistributor
+ *    (vgic_register_redist_iodev()), which no longer touches the bus;
+ *  - the whole region is one bus device, registered when the vgic's
+ *    resources are mapped at the first KVM_RUN, once every vCPU exists:
+ *    a VM costs one bus registration per region, whatever its size;
+ *  - an access is dispatched in O(1): the offset in the region gives the
+ *    slot, the slot the vCPU, whose own redistributor iodev then handles
+ *    the access exactly as upstream does.  A slot without a vCPU, or an
+ *    access crossing two slots, is not handled here and exits to
+ *    userspace, as it did when no device covered it.
+ *
+ * Locking: slot tables and the registration state change with
+ * kvm->slots_lock held (and kvm->arch.config_lock for attaching, which
+ * goes with the region's free_index).  MMIO dispatch reads the tables
+ * under kvm->srcu only, once the region is registered; registering and
+ * unregistering wait for an SRCU grace period, so a reader never sees a
+ * table being freed or a vCPU being destroyed.
+ */
+
+#include <linux/kvm_host.h>
+#include <linux/mm.h>
+#include <linux/nospec.h>
+#include <kvm/iodev.h>
+
+#include "vgic.h"
+#include "vgic-mmio.h"
+
+static struct vgic_redist_region *to_rdreg(struct kvm_io_device *dev)
+{
+	return container_of(dev, struct vgic_redist_region, dev);
+}
+
+/*
+ * The redistributor iodev of the vCPU owning [addr, addr + len), or NULL
+ * when no vCPU owns the slot or the access is not within a single slot.
+ */
+static struct kvm_io_device *rdreg_target(struct vgic_redist_region *rdreg,
+					  gpa_t addr, int len)
+{
+	u64 offset = addr - rdreg->base;
+	u64 slot = offset / KVM_VGIC_V3_REDIST_SIZE;
+	struct kvm_vcpu *vcpu;
+
+	if (slot >= rdreg->nr_slots ||
+	    (offset % KVM_VGIC_V3_REDIST_SIZE) + len > KVM_VGIC_V3_REDIST_SIZE)
+		return NULL;
+	slot = array_index_nospec(slot, rdreg->nr_slots);
+	vcpu = READ_ONCE(rdreg->vcpus[slot]);
+
+	return vcpu ? &vcpu->arch.vgic_cpu.rd_iodev.dev : NULL;
+}
+
+static int vgic_rdist_region_read(struct kvm_vcpu *vcpu,
+				  struct kvm_io_device *dev,
+				  gpa_t addr, int len, void *val)
+{
+	struct kvm_io_device *rd = rdreg_target(to_rdreg(dev), addr, len);
+
+	if (!rd)
+		return -EOPNOTSUPP;
+	return kvm_io_gic_ops.read(vcpu, rd, addr, len, val);
+}
+
+static int vgic_rdist_region_write(struct kvm_vcpu *vcpu,
+				   struct kvm_io_device *dev,
+				   gpa_t addr, int len, const void *val)
+{
+	struct kvm_io_device *rd = rdreg_target(to_rdreg(dev), addr, len);
+
+	if (!rd)
+		return -EOPNOTSUPP;
+	return kvm_io_gic_ops.write(vcpu, rd, addr, len, val);
+}
+
+static const struct kvm_io_device_ops vgic_rdist_region_ops = {
+	.read	= vgic_rdist_region_read,
+	.write	= vgic_rdist_region_write,
+};
+
+/**
+ * vgic_rdist_region_init() - Give a new region its slot table.
+ * @kvm:	the VM
+ * @rdreg:	the region, with its count set (0 for the legacy single region)
+ *
+ * A region never holds more vCPUs than the VM may have, so the table has
+ * min(count, max_vcpus) slots; the legacy region has max_vcpus.
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int vgic_rdist_region_init(struct kvm *kvm, struct vgic_redist_region *rdreg)
+{
+	lockdep_assert_held(&kvm->arch.config_lock);
+
+	rdreg->nr_slots = rdreg->count ? min_t(u32, rdreg->count, kvm->max_vcpus)
+				       : kvm->max_vcpus;
+	rdreg->vcpus = kvcalloc(rdreg->nr_slots, sizeof(*rdreg->vcpus),
+				GFP_KERNEL_ACCOUNT);
+	if (!rdreg->vcpus)
+		return -ENOMEM;
+	kvm_iodevice_init(&rdreg->dev, &vgic_rdist_region_ops);
+	rdreg->registered = false;
+	return 0;
+}
+
+/**
+ * vgic_rdist_region_free() - Release a region's slot table.
+ * @kvm:	the VM
+ * @rdreg:	the region, no longer on the MMIO bus
+ */
+void vgic_rdist_region_free(struct kvm *kvm, struct vgic_redist_region *rdreg)
+{
+	lockdep_assert_held(&kvm->arch.config_lock);
+
+	WARN_ON_ONCE(rdreg->registered);
+	kvfree(rdreg->vcpus);
+	rdreg->vcpus = NULL;
+	rdreg->nr_slots = 0;
+}
+
+/**
+ * vgic_rdist_region_attach() - Put a vCPU in the slot it was given.
+ * @vcpu:	the vCPU, whose vgic_cpu.rdreg and rdreg_index are set
+ *
+ * Return: 0, or -EINVAL if the slot is outside the region's table.
+ */
+int vgic_rdist_region_attach(struct kvm_vcpu *vcpu)
+{
+	struct vgic_cpu *vgic_cpu = &vcpu->arch.vgic_cpu;
+	struct vgic_redist_region *rdreg = vgic_cpu->rdreg;
+
+	lockdep_assert_held(&vcpu->kvm->slots_lock);
+	lockdep_assert_held(&vcpu->kvm->arch.config_lock);
+
+	if (WARN_ON_ONCE(vgic_cpu->rdreg_index >= rdreg->nr_slots))
+		return -EINVAL;
+	WRITE_ONCE(rdreg->vcpus[vgic_cpu->rdreg_index], vcpu);
+	return 0;
+}
+
+/**
+ * vgic_rdist_region_detach() - Empty the slot of a vCPU that goes away.
+ * @vcpu:	the vCPU
+ *
+ * Once this returns, no MMIO dispatch can reach @vcpu through its region.
+ */
+void vgic_rdist_region_detach(struct kvm_vcpu *vcpu)
+{
+	struct vgic_cpu *vgic_cpu = &vcpu->arch.vgic_cpu;
+	struct vgic_redist_region *rdreg = vgic_cpu->rdreg;
+
+	lockdep_assert_held(&vcpu->kvm->slots_lock);
+
+	if (!rdreg || !rdreg->vcpus || vgic_cpu->rdreg_index >= rdreg->nr_slots ||
+	    rdreg->vcpus[vgic_cpu->rdreg_index] != vcpu)
+		return;
+	WRITE_ONCE(rdreg->vcpus[vgic_cpu->rdreg_index], NULL);
+	if (rdreg->registered)
+		synchronize_srcu_expedited(&vcpu->kvm->srcu);
+}
+
+/**
+ * vgic_rdist_regions_unregister() - Take every region off the MMIO bus.
+ * @kvm:	the VM, with or without a GICv3
+ */
+void vgic_rdist_regions_unregister(struct kvm *kvm)
+{
+	struct vgic_redist_region *rdreg;
+
+	lockdep_assert_held(&kvm->slots_lock);
+
+	/* The region list only exists once a GICv3 has been created. */
+	if (kvm->arch.vgic.vgic_model != KVM_DEV_TYPE_ARM_VGIC_V3)
+		return;
+	list_for_each_entry(rdreg, &kvm->arch.vgic.rd_regions, list) {
+		if (!rdreg->registered)
+			continue;
+		kvm_io_bus_unregister_dev(kvm, KVM_MMIO_BUS, &rdreg->dev);
+		rdreg->registered = false;
+	}
+}
+
+/**
+ * vgic_rdist_regions_register() - Put every region on the MMIO bus.
+ * @kvm:	the VM, whose vCPUs all have their redistributor
+ *
+ * One bus device per region, covering the whole region (the legacy single
+ * region covers one redistributor per vCPU).
+ *
+ * Return: 0, or the error of kvm_io_bus_register_dev(), in which case no
+ * region is left on the bus.
+ */
+int vgic_rdist_regions_register(struct kvm *kvm)
+{
+	struct vgic_redist_region *rdreg;
+	int ret;
+
+	lockdep_assert_held(&kvm->slots_lock);
+
+	list_for_each_entry(rdreg, &kvm->arch.vgic.rd_regions, list) {
+		size_t size = vgic_v3_rd_region_size(kvm, rdreg);
+
+		if (rdreg->registered || !size)
+			continue;
+		ret = kvm_io_bus_register_dev(kvm, KVM_MMIO_BUS, rdreg->base,
+					      size, &rdreg->dev);
+		if (ret) {
+			vgic_rdist_regions_unregister(kvm);
+			return ret;
+		}
+		rdreg->registered = true;
+	}
+	return 0;
+}

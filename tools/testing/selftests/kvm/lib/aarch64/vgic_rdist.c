@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vgic_rdist.c - GICv3 redistributor layouts over several regions; see
+ * include/aarch64/vgic_rdist.h.
+ */
+#include <linux/kernel.h>
+
+#include "kvm_util.h"
+#include "gic.h"
+#include "processor.h"
+#include "vgic_rdist.h"
+
+void vgic_rdist_layout_add(struct vgic_rdist_layout *l, uint64_t base,
+			   uint32_t count)
+{
+	TEST_ASSERT(l->nr_regions < VGIC_RDIST_MAX_REGIONS, "too many regions");
+	TEST_ASSERT(count, "a region holds at least one redistributor");
+	l->region[l->nr_regions].base = base;
+	l->region[l->nr_regions].count = count;
+	l->nr_regions++;
+}
+
+void vgic_rdist_layout_vmm(struct vgic_rdist_layout *l, unsigned int nr_vcpus)
+{
+	unsigned int low = max(nr_vcpus / 8, 1u);
+	unsigned int high1 = (nr_vcpus - low) * 3 / 5;
+	unsigned int high2 = nr_vcpus - low - high1;
+
+	memset(l, 0, sizeof(*l));
+	vgic_rdist_layout_add(l, GICR_BASE_GPA, low);
+	if (high1)
+		vgic_rdist_layout_add(l, VGIC_RDIST_HIGH1_GPA, high1);
+	if (high2)
+		vgic_rdist_layout_add(l, VGIC_RDIST_HIGH2_GPA, high2);
+}
+
+unsigned int vgic_rdist_layout_capacity(const struct vgic_rdist_layout *l)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < l->nr_regions; i++)
+		n += l->region[i].count;
+	return n;
+}
+
+uint64_t vgic_rdist_layout_base(const struct vgic_rdist_layout *l,
+				unsigned int idx, unsigned int *region,
+				unsigned int *slot)
+{
+	unsigned int i;
+
+	for (i = 0; i < l->nr_regions; i++) {
+		if (idx < l->region[i].count) {
+			if (region)
+				*region = i;
+			if (slot)
+				*slot = idx;
+			return l->region[i].base + (uint64_t)idx * KVM_VGIC_V3_REDIST_SIZE;
+		}
+		idx -= l->region[i].count;
+	}
+	TEST_FAIL("vCPU beyond the layout's %u redistributors",
+		  vgic_rdist_layout_capacity(l));
+	return 0;
+}
+
+uint64_t vgic_rdist_layout_pt_pages(const struct vgic_rdist_layout *l)
+{
+	uint64_t pages = 0;
+	unsigned int i;
+
+	/* One last-level table per 2 MiB mapped, and a few more per region. */
+	for (i = 0; i < l->nr_regions; i++)
+		pages += (uint64_t)l->region[i].count * KVM_VGIC_V3_REDIST_SIZE / SZ_2M + 8;
+	return pages;
+}
+
+int __vgic_rdist_layout_register(int gic_fd, const struct vgic_rdist_layout *l)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < l->nr_regions; i++) {
+		uint64_t attr = vgic_rdist_region_attr(l->region[i].base,
+						       l->region[i].count, i);
+
+		ret = __kvm_device_attr_set(gic_fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
+					    KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION,
+					    &attr);
+		if (ret)
+			return -errno;
+	}
+	return 0;
+}
+
+int vgic_v3_setup_layout(struct kvm_vm *vm, unsigned int nr_vcpus,
+			 uint32_t nr_irqs, const struct vgic_rdist_layout *l)
+{
+	uint64_t attr = GICD_BASE_GPA;
+	unsigned int i;
+	int gic_fd;
+
+	TEST_ASSERT(vgic_rdist_layout_capacity(l) >= nr_vcpus,
+		    "layout holds %u redistributors, %u vCPUs",
+		    vgic_rdist_layout_capacity(l), nr_vcpus);
+	TEST_ASSERT(nr_vcpus <= GICV3_MAX_CPUS, "too many vCPUs for the guest GIC code");
+
+	gic_fd = kvm_create_device(vm, KVM_DEV_TYPE_ARM_VGIC_V3);
+	kvm_device_attr_set(gic_fd, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, &nr_irqs);
+	kvm_device_attr_set(gic_fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
+			    KVM_VGIC_V3_ADDR_TYPE_DIST, &attr);
+	virt_map(vm, GICD_BASE_GPA, GICD_BASE_GPA,
+		 vm_calc_num_guest_pages(vm->mode, KVM_VGIC_V3_DIST_SIZE));
+
+	TEST_ASSERT(!__vgic_rdist_layout_register(gic_fd, l),
+		    "registering the redistributor regions: %s", strerror(errno));
+	for (i = 0; i < l->nr_regions; i++)
+		virt_map(vm, l->region[i].base, l->region[i].base,
+			 vm_calc_num_guest_pages(vm->mode, (uint64_t)l->region[i].count *
+						 KVM_VGIC_V3_REDIST_SIZE));
+
+	for (i = 0; i < nr_vcpus; i++)
+		gicv3_redist_base[i] = vgic_rdist_layout_base(l, i, NULL, NULL);
+	sync_global_to_guest(vm, gicv3_redist_base);
+
+	kvm_device_attr_set(gic_fd, KVM_DEV_ARM_VGIC_GRP_CTRL,
+			    KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
+	return gic_fd;
+}
