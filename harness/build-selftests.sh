@@ -17,5 +17,7 @@ make -C "$src" O="$obj" -s headers_install INSTALL_HDR_PATH="$hdr"
 make -C "$src/tools/testing/selftests/kvm" -s -j"$JOBS" ARCH=arm64 \
 	CROSS_COMPILE="$CROSS" EXTRA_CFLAGS=-static \
 	KHDR_INCLUDES="-isystem $hdr/include" OUTPUT="$out"
-"${CROSS}gcc" -static -O2 -Wall -Wextra -Werror -o "$BUILD/init/init" "$HARNESS/init/init.c"
+for prog in init probe; do
+	"${CROSS}gcc" -static -O2 -Wall -Wextra -Werror -o "$BUILD/init/$prog" "$HARNESS/init/$prog.c"
+done
 log "selftests $tree: $(find "$out" -type f -perm -u+x ! -name '*.[od]' | wc -l) programs in $out"

@@ -3,7 +3,8 @@
 # mkinitrd.sh LIST OUT - an initramfs that runs the tests of LIST.
 # LIST lines: "<timeout> <name> <tree>/<program> [args]"; <tree> is the
 # selftest build the program comes from (vanilla or patched); only the
-# programs a list names go into the image.
+# programs a list names (as the program or as an argument, for wrappers
+# such as /kvmx/probe) go into the image.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -22,8 +23,12 @@ trap 'rm -f "$spec"' EXIT
 	echo "dir /kvmx 0755 0 0"
 	echo "dir /kvmx/bin 0755 0 0"
 	echo "file /init $BUILD/init/init 0755 0 0"
+	[ ! -x "$BUILD/init/probe" ] || echo "file /kvmx/probe $BUILD/init/probe 0755 0 0"
 	echo "file /kvmx/tests $list 0644 0 0"
-	grep -v '^[[:space:]]*\(#\|$\)' "$list" | awk '{print $3}' | sort -u |
+	# Programs: the third word, and any later word naming a tree's program
+	grep -v '^[[:space:]]*\(#\|$\)' "$list" |
+		awk '{ print $3; for (i = 4; i <= NF; i++) if ($i ~ /^(vanilla|patched)\//) print $i }' |
+		grep -v '^/' | sort -u |
 	while read -r prog; do
 		tree=${prog%%/*}
 		bin=$(st_dir "$tree")/${prog#*/}

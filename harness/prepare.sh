@@ -16,11 +16,24 @@ dir=$(src_dir "$tree")
 stamp="$BASE_VERSION $BASE_SHA256"
 
 [ -f "$BASE_TARBALL" ] || die "no $BASE_TARBALL: run harness/deps.sh"
+
+# The patches applied to a tree must be a prefix of the series; a series
+# reordered or edited under an applied tree cannot be popped reliably, so
+# such a tree is unpacked afresh (its objects are kept: builds stay
+# incremental).
+if [ -s "$dir/.pc/applied-patches" ] &&
+   ! grep -v '^[[:space:]]*\(#\|$\)' "$KVMX_TOP/patches/series" | awk '{print $1}' |
+	head -n "$(wc -l <"$dir/.pc/applied-patches")" | cmp -s - "$dir/.pc/applied-patches"; then
+	log "the series changed under $dir: unpacking it again"
+	rm -f "$dir/.kvmx-base"
+fi
 if [ "$(cat "$dir/.kvmx-base" 2>/dev/null)" != "$stamp" ]; then
 	log "unpacking $BASE_PKG $BASE_VERSION into $dir"
-	rm -rf "$dir" "$dir.tmp"
+	rm -rf "$dir.tmp"
 	mkdir -p "$dir.tmp"
 	tar -xJf "$BASE_TARBALL" -C "$dir.tmp"
+	[ -d "$dir/.kvmx-obj" ] && mv "$dir/.kvmx-obj" "$dir.tmp/$BASE_DIR/"
+	rm -rf "$dir"
 	mv "$dir.tmp/$BASE_DIR" "$dir"
 	rmdir "$dir.tmp"
 	echo "$stamp" >"$dir/.kvmx-base"
@@ -37,8 +50,8 @@ fi
 # The series.
 ln -sfn "$KVMX_TOP/patches" patches
 export QUILTRC=$HARNESS/quiltrc QUILT_PATCHES=patches QUILT_PC=.pc
-if [ -d .pc ] && quilt applied >/dev/null 2>&1; then
-	quilt pop -a -f -q >/dev/null
+if [ -s .pc/applied-patches ]; then
+	quilt pop -a -f -q >/dev/null || die "cannot pop the series in $dir"
 fi
 if [ -s patches/series ]; then
 	if ! out=$(quilt push -a -q 2>&1); then

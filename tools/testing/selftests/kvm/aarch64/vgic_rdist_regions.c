@@ -25,7 +25,7 @@
 
 #define RDIST_SZ	KVM_VGIC_V3_REDIST_SIZE
 #define NR_IRQS		64
-#define HIGH_BASE	(1ULL << 36)
+#define HIGH_BASE	BIT_ULL(36)
 #define RDIST_FLAGS_SHIFT	12	/* KVM_VGIC_V3_RDIST_FLAGS_MASK's place */
 
 static bool has_ext;

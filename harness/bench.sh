@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# bench.sh - GICv3 VM scaling, patched against vanilla in the same run.
+#
+# One nested-host session per kernel (fast config, VHE) runs vgic_v3_scale
+# (three redistributor regions) at 64, 128, 256 and 512 vCPUs on both
+# kernels, and 1024, 2048, 4096 on the patched one, each under
+# /kvmx/probe counting kvm_io_bus_register_dev() calls.  Prints, per
+# size, vCPU creation, vgic setup, first run of every vCPU, memory taken
+# (MemAvailable before VM creation minus after the run: kernel and the
+# test's guest memory) and MMIO-bus registrations, with patched/vanilla
+# ratios; writes build/bench/bench.md and build/bench/bench.png.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+SIZES_BOTH=${KVMX_BENCH_BOTH:-"64 128 256 512"}
+SIZES_PATCHED=${KVMX_BENCH_PATCHED:-"1024 2048 4096"}
+out=$BUILD/bench
+mkdir -p "$out"
+: >"$BUILD/timings"
+
+phase deps "$HARNESS/deps.sh"
+for t in vanilla patched; do
+	phase "prepare-$t" "$HARNESS/prepare.sh" $t
+	phase "kernel-$t-fast" "$HARNESS/build-kernel.sh" $t fast
+done
+phase selftests-vanilla "$HARNESS/build-selftests.sh" vanilla
+phase selftests-patched "$HARNESS/build-selftests.sh" patched
+
+for t in vanilla patched; do
+	sizes=$SIZES_BOTH
+	[ $t = patched ] && sizes="$sizes $SIZES_PATCHED"
+	: >"$out/$t.list"
+	for n in $sizes; do
+		echo "900 bench-$n /kvmx/probe kvm_io_bus_register_dev patched/aarch64/vgic_v3_scale -n $n" >>"$out/$t.list"
+	done
+	"$HARNESS/mkinitrd.sh" "$out/$t.list" "$out/$t.cpio"
+	phase "bench-$t" "$HARNESS/boot.sh" "$(obj_dir $t fast)/arch/arm64/boot/Image" \
+		"$out/$t.cpio" "$out/$t.log" "$(awk '{ t += $1 } END { print t + 120 }' "$out/$t.list")"
+	rm -f "$out/$t.cpio"
+done
+python3 "$HARNESS/bench_report.py" "$out"

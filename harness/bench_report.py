@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""bench_report.py DIR - table and plot of a bench.sh run.
+
+Reads DIR/vanilla.log and DIR/patched.log (serial logs of the benchmark
+boots), prints a table of vCPU creation, vgic setup, first run of every
+vCPU, memory and MMIO-bus registrations per size and kernel, with
+patched/vanilla ratios, and the two scaling figures the project watches
+(patched/vanilla at 512, patched 4096/512).  Writes DIR/bench.md and
+DIR/bench.png.  Figures are reported, never judged: a benchmark does not
+fail."""
+import os
+import re
+import sys
+
+FIG = re.compile(r'vcpus=(\d+) regions=(\d+) create=([0-9.]+)s vgic=([0-9.]+)s '
+                 r'run=([0-9.]+)s mem=(-?\d+)kB')
+PROBE = re.compile(r'probe: kvm_io_bus_register_dev calls=(-?\d+)')
+TAP = re.compile(r'^(ok|not ok) \d+ - bench-(\d+)')
+
+
+def parse(path):
+    rows, cur = {}, {}
+    if not os.path.exists(path):
+        return rows
+    for line in open(path, errors='replace'):
+        m = FIG.search(line)
+        if m:
+            cur = dict(vcpus=int(m.group(1)), regions=int(m.group(2)),
+                       create=float(m.group(3)), vgic=float(m.group(4)),
+                       run=float(m.group(5)), mem=int(m.group(6)))
+            continue
+        m = PROBE.search(line)
+        if m:
+            cur['regs'] = int(m.group(1))
+            continue
+        m = TAP.match(line)
+        if m:
+            n = int(m.group(2))
+            if m.group(1) == 'ok' and cur.get('vcpus') == n:
+                cur['total'] = cur['create'] + cur['vgic'] + cur['run']
+                rows[n] = cur
+            else:
+                rows[n] = dict(vcpus=n, failed=True)
+            cur = {}
+    return rows
+
+
+def main():
+    d = sys.argv[1]
+    runs = {k: parse(os.path.join(d, k + '.log')) for k in ('vanilla', 'patched')}
+    sizes = sorted(set(runs['vanilla']) | set(runs['patched']))
+    lines = ['| vCPUs | kernel | create s | vgic s | run s | total s | memory MiB | '
+             'KiB/vCPU | bus registrations | patched/vanilla (total) |',
+             '|---|---|---|---|---|---|---|---|---|---|']
+    for n in sizes:
+        for k in ('vanilla', 'patched'):
+            r = runs[k].get(n)
+            if not r:
+                continue
+            if r.get('failed'):
+                lines.append('| %d | %s | failed | | | | | | | |' % (n, k))
+                continue
+            ratio = ''
+            v = runs['vanilla'].get(n)
+            if k == 'patched' and v and not v.get('failed'):
+                ratio = '%.2f' % (r['total'] / v['total'])
+            lines.append('| %d | %s | %.3f | %.3f | %.3f | %.3f | %.1f | %.0f | %s | %s |' % (
+                n, k, r['create'], r['vgic'], r['run'], r['total'], r['mem'] / 1024.0,
+                r['mem'] / float(n), r.get('regs', '?'), ratio))
+    p, v = runs['patched'], runs['vanilla']
+    notes = []
+    if 512 in p and 512 in v and 'total' in p[512] and 'total' in v[512]:
+        notes.append('512 vCPUs: patched/vanilla = %.2f (target: <= 1, no slower)'
+                     % (p[512]['total'] / v[512]['total']))
+    if 512 in p and 4096 in p and 'total' in p[512] and 'total' in p[4096]:
+        notes.append('patched 4096/512 = %.2f for 8x the vCPUs (target: about 8, linear)'
+                     % (p[4096]['total'] / p[512]['total']))
+        for ph in ('create', 'vgic', 'run'):
+            if p[512][ph] > 0:
+                notes.append('  %s: 4096/512 = %.2f' % (ph, p[4096][ph] / p[512][ph]))
+    text = '\n'.join(lines + [''] + notes) + '\n'
+    open(os.path.join(d, 'bench.md'), 'w').write(text)
+    print(text)
+    try:
+        import matplotlib
+        matplotlib.use('Agg')
+        import matplotlib.pyplot as plt
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        for k, style in (('vanilla', 'o--'), ('patched', 's-')):
+            xs = [n for n in sorted(runs[k]) if 'total' in runs[k][n]]
+            for ph, c in (('total', 'k'), ('create', 'tab:blue'), ('run', 'tab:red')):
+                ax.plot(xs, [runs[k][n][ph] for n in xs], style, color=c,
+                        label='%s %s' % (k, ph))
+        ax.set_xscale('log', base=2)
+        ax.set_yscale('log')
+        ax.set_xlabel('vCPUs (GICv3, 3 redistributor regions)')
+        ax.set_ylabel('seconds (nested host, TCG)')
+        ax.set_title('GICv3 VM setup and first run against vCPU count')
+        ax.grid(True, which='both', alpha=0.3)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(os.path.join(d, 'bench.png'), dpi=110)
+        print('plot: %s' % os.path.join(d, 'bench.png'))
+    except ImportError:
+        print('no matplotlib: no plot')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vgic_scale_irqs - interrupt delivery in a GICv3 VM at scale.
+ *
+ * A VM as large as the kernel allows (or -n vCPUs), its redistributors
+ * over three regions.  The receivers are the first and last vCPU of each
+ * region (vCPU 1 stands in for vCPU 0, the sender) and the VM's last vCPU;
+ * the neighbours are the vCPUs just before each receiver.  Receivers and
+ * neighbours bring up their GIC CPU interface and unmask interrupts; vCPU 0
+ * then sends an SGI to every receiver by affinity (ICC_SGI1R_EL1) and
+ * routes an edge SPI to the last vCPU (GICD_IROUTER), which userspace
+ * raises with KVM_IRQ_LINE.  Each receiver must have taken exactly its SGI
+ * (and the last vCPU its SPI), each neighbour nothing.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "kvm_util.h"
+#include "gic.h"
+#include "gic_v3.h"
+#include "processor.h"
+#include "test_util.h"
+#include "vgic.h"
+#include "vgic_rdist.h"
+
+#define NR_IRQS		64
+#define SGI_ID		5
+#define SPI_ID		(MIN_SPI + 7)
+#define MAX_TARGETS	(2 * VGIC_RDIST_MAX_REGIONS + 1)
+
+enum role { ROLE_SENDER = 1, ROLE_RECEIVER, ROLE_NEIGHBOUR };
+enum stage { STAGE_READY = 1, STAGE_SENT, STAGE_TOOK };
+
+/* Shared with the guest. */
+static u32 nr_vcpus_g, nr_targets_g;
+static u64 target_mpidr_g[MAX_TARGETS];
+static u64 spi_target_mpidr_g;
+static u32 sgi_seen[GICV3_MAX_CPUS], spi_seen[GICV3_MAX_CPUS], other_seen[GICV3_MAX_CPUS];
+
+static void guest_irq_handler(struct ex_regs *regs)
+{
+	u32 intid = gic_get_and_ack_irq();
+	u32 cpu = guest_get_vcpuid();
+
+	if (intid == IAR_SPURIOUS)
+		return;
+	if (intid == SGI_ID)
+		WRITE_ONCE(sgi_seen[cpu], READ_ONCE(sgi_seen[cpu]) + 1);
+	else if (intid == SPI_ID)
+		WRITE_ONCE(spi_seen[cpu], READ_ONCE(spi_seen[cpu]) + 1);
+	else
+		WRITE_ONCE(other_seen[cpu], READ_ONCE(other_seen[cpu]) + 1);
+	gic_set_eoi(intid);
+}
+
+static u64 aff(u64 mpidr, int level)
+{
+	return (mpidr >> (level == 3 ? 32 : level * 8)) & 0xff;
+}
+
+static void send_sgi(u64 mpidr)
+{
+	u64 val = FIELD_PREP(ICC_SGI1R_SGI_ID_MASK, SGI_ID) |
+		  BIT_ULL(aff(mpidr, 0)) |
+		  aff(mpidr, 1) << ICC_SGI1R_AFFINITY_1_SHIFT |
+		  aff(mpidr, 2) << ICC_SGI1R_AFFINITY_2_SHIFT |
+		  aff(mpidr, 3) << ICC_SGI1R_AFFINITY_3_SHIFT;
+
+	write_sysreg_s(val, SYS_ICC_SGI1R_EL1);
+	isb();
+}
+
+static void guest_code(u64 role)
+{
+	u32 cpu = guest_get_vcpuid();
+	u64 target = spi_target_mpidr_g;
+	unsigned int i;
+
+	gic_init(GIC_V3, nr_vcpus_g);
+	gic_irq_enable(SGI_ID);
+
+	if (role == ROLE_SENDER) {
+		gic_irq_set_config(SPI_ID, true);
+		writeq_relaxed((target & 0xffffff) | ((target >> 8) & 0xff00000000ULL),
+			       GICD_BASE_GVA + GICD_IROUTER + SPI_ID * 8);
+		gic_irq_enable(SPI_ID);
+		for (i = 0; i < nr_targets_g; i++)
+			send_sgi(target_mpidr_g[i]);
+		GUEST_SYNC(STAGE_SENT);
+		GUEST_DONE();
+	}
+
+	local_irq_enable();
+	GUEST_SYNC(STAGE_READY);
+	/* Back from the host: whatever is pending is taken by now. */
+	for (i = 0; i < 1000; i++)
+		cpu_relax();
+	local_irq_disable();
+	GUEST_SYNC_ARGS(STAGE_TOOK, READ_ONCE(sgi_seen[cpu]),
+			READ_ONCE(spi_seen[cpu]), READ_ONCE(other_seen[cpu]), 0);
+	GUEST_DONE();
+}
+
+static void run_expect(struct kvm_vcpu *vcpu, u64 stage, struct ucall *uc)
+{
+	vcpu_run(vcpu);
+	switch (get_ucall(vcpu, uc)) {
+	case UCALL_SYNC:
+		break;
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT(*uc);
+		break;
+	default:
+		TEST_FAIL("vCPU %u: unexpected exit %s", vcpu->id,
+			  exit_reason_str(vcpu->run->exit_reason));
+	}
+	TEST_ASSERT(uc->args[1] == stage, "vCPU %u at stage %lu, want %lu",
+		    vcpu->id, uc->args[1], stage);
+}
+
+static void raise_nofile(unsigned int nr_vcpus)
+{
+	struct rlimit rl;
+
+	TEST_ASSERT(!getrlimit(RLIMIT_NOFILE, &rl), "getrlimit");
+	if (rl.rlim_cur >= nr_vcpus + 64)
+		return;
+	rl.rlim_cur = nr_vcpus + 64;
+	if (rl.rlim_max < rl.rlim_cur)
+		rl.rlim_max = rl.rlim_cur;
+	__TEST_REQUIRE(!setrlimit(RLIMIT_NOFILE, &rl), "cannot open enough files");
+}
+
+static u64 mpidr_of(struct kvm_vcpu *vcpu)
+{
+	u64 mpidr;
+
+	vcpu_get_reg(vcpu, KVM_ARM64_SYS_REG(SYS_MPIDR_EL1), &mpidr);
+	return mpidr;
+}
+
+int main(int argc, char *argv[])
+{
+	unsigned int nr_vcpus = kvm_check_cap(KVM_CAP_MAX_VCPUS);
+	unsigned int receivers[MAX_TARGETS], neighbours[MAX_TARGETS];
+	unsigned int nr_rx = 0, nr_nb = 0, first = 0, i, r;
+	struct vgic_rdist_layout layout;
+	struct kvm_vcpu **vcpus;
+	struct kvm_vm *vm;
+	struct ucall uc;
+	int opt, gic_fd;
+
+	while ((opt = getopt(argc, argv, "hn:")) != -1) {
+		switch (opt) {
+		case 'n':
+			nr_vcpus = atoi_positive("Number of vCPUs", optarg);
+			break;
+		default:
+			printf("usage: %s [-n nr_vcpus]\n", argv[0]);
+			exit(KSFT_SKIP);
+		}
+	}
+	__TEST_REQUIRE(nr_vcpus <= kvm_check_cap(KVM_CAP_MAX_VCPUS),
+		       "%u vCPUs: the kernel allows %d", nr_vcpus,
+		       kvm_check_cap(KVM_CAP_MAX_VCPUS));
+	TEST_REQUIRE(nr_vcpus >= 8);
+	vgic_rdist_layout_vmm(&layout, nr_vcpus);
+
+	/* Receivers: both ends of each region; neighbours: just before them. */
+	for (r = 0; r < layout.nr_regions; r++) {
+		unsigned int lo = first ? first : 1;
+		unsigned int hi = first + layout.region[r].count - 1;
+
+		receivers[nr_rx++] = lo;
+		if (hi != lo)
+			receivers[nr_rx++] = hi;
+		if (hi - 1 > lo)
+			neighbours[nr_nb++] = hi - 1;
+		first += layout.region[r].count;
+	}
+
+	ksft_print_header();
+	ksft_set_plan(1);
+	raise_nofile(nr_vcpus);
+	vcpus = calloc(nr_vcpus, sizeof(*vcpus));
+	TEST_ASSERT(vcpus, "calloc");
+	vm = __vm_create_with_vcpus(VM_SHAPE_DEFAULT, nr_vcpus,
+				    vgic_rdist_layout_pt_pages(&layout),
+				    guest_code, vcpus);
+	gic_fd = vgic_v3_setup_layout(vm, nr_vcpus, NR_IRQS, &layout);
+	vm_init_descriptor_tables(vm);
+	vm_install_exception_handler(vm, VECTOR_IRQ_CURRENT, guest_irq_handler);
+
+	nr_vcpus_g = nr_vcpus;
+	nr_targets_g = nr_rx;
+	for (i = 0; i < nr_rx; i++)
+		target_mpidr_g[i] = mpidr_of(vcpus[receivers[i]]);
+	spi_target_mpidr_g = mpidr_of(vcpus[nr_vcpus - 1]);
+	sync_global_to_guest(vm, nr_vcpus_g);
+	sync_global_to_guest(vm, nr_targets_g);
+	sync_global_to_guest(vm, target_mpidr_g);
+	sync_global_to_guest(vm, spi_target_mpidr_g);
+
+	/* Receivers and neighbours get ready, then vCPU 0 sends. */
+	for (i = 0; i < nr_rx + nr_nb; i++) {
+		struct kvm_vcpu *v = vcpus[i < nr_rx ? receivers[i] : neighbours[i - nr_rx]];
+
+		vcpu_init_descriptor_tables(v);
+		vcpu_args_set(v, 1, i < nr_rx ? ROLE_RECEIVER : ROLE_NEIGHBOUR);
+		run_expect(v, STAGE_READY, &uc);
+	}
+	vcpu_init_descriptor_tables(vcpus[0]);
+	vcpu_args_set(vcpus[0], 1, ROLE_SENDER);
+	run_expect(vcpus[0], STAGE_SENT, &uc);
+	kvm_arm_irq_line(vm, SPI_ID, 1);
+	kvm_arm_irq_line(vm, SPI_ID, 0);
+
+	for (i = 0; i < nr_rx + nr_nb; i++) {
+		unsigned int idx = i < nr_rx ? receivers[i] : neighbours[i - nr_rx];
+		u64 want_sgi = i < nr_rx, want_spi = idx == nr_vcpus - 1;
+
+		run_expect(vcpus[idx], STAGE_TOOK, &uc);
+		TEST_ASSERT(uc.args[2] == want_sgi && uc.args[3] == want_spi &&
+			    !uc.args[4],
+			    "vCPU %u (%s): took %lu SGIs, %lu SPIs, %lu others; want %lu, %lu, 0",
+			    idx, i < nr_rx ? "receiver" : "neighbour", uc.args[2],
+			    uc.args[3], uc.args[4], want_sgi, want_spi);
+		vcpu_run(vcpus[idx]);
+		TEST_ASSERT_EQ(get_ucall(vcpus[idx], &uc), UCALL_DONE);
+	}
+	vcpu_run(vcpus[0]);
+	TEST_ASSERT_EQ(get_ucall(vcpus[0], &uc), UCALL_DONE);
+
+	ksft_print_msg("%u vCPUs: SGIs to %u receivers over %u regions, SPI to vCPU %u\n",
+		       nr_vcpus, nr_rx, layout.nr_regions, nr_vcpus - 1);
+	ksft_test_result_pass("interrupts reached exactly their targets, none the %u neighbours\n",
+			      nr_nb);
+	close(gic_fd);
+	kvm_vm_free(vm);
+	free(vcpus);
+	ksft_finished();
+}
