@@ -187,7 +187,7 @@ int main(int argc, char *argv[])
 	vcpus = calloc(nr_vcpus, sizeof(*vcpus));
 	TEST_ASSERT(vcpus, "calloc");
 	vm = __vm_create_with_vcpus(VM_SHAPE_DEFAULT, nr_vcpus,
-				    vgic_rdist_layout_pt_pages(&layout),
+				    vgic_rdist_layout_pages(&layout),
 				    guest_code, vcpus);
 	gic_fd = vgic_v3_setup_layout(vm, nr_vcpus, NR_IRQS, &layout);
 	vm_init_descriptor_tables(vm);

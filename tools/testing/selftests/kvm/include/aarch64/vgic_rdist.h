@@ -51,8 +51,12 @@ uint64_t vgic_rdist_layout_base(const struct vgic_rdist_layout *l,
 				unsigned int idx, unsigned int *region,
 				unsigned int *slot);
 
-/* Guest pages the page tables of an identity map of @l may need. */
-uint64_t vgic_rdist_layout_pt_pages(const struct vgic_rdist_layout *l);
+/*
+ * Pages the regions of @l span: the extra pages to give
+ * __vm_create_with_vcpus(), so that memslot 0 has room for the page
+ * tables that map them into the guest.
+ */
+uint64_t vgic_rdist_layout_pages(const struct vgic_rdist_layout *l);
 
 /*
  * Create a GICv3 with @nr_irqs interrupts, the distributor at

@@ -64,15 +64,14 @@ uint64_t vgic_rdist_layout_base(const struct vgic_rdist_layout *l,
 	return 0;
 }
 
-uint64_t vgic_rdist_layout_pt_pages(const struct vgic_rdist_layout *l)
+uint64_t vgic_rdist_layout_pages(const struct vgic_rdist_layout *l)
 {
-	uint64_t pages = 0;
+	uint64_t bytes = 0;
 	unsigned int i;
 
-	/* One last-level table per 2 MiB mapped, and a few more per region. */
 	for (i = 0; i < l->nr_regions; i++)
-		pages += (uint64_t)l->region[i].count * KVM_VGIC_V3_REDIST_SIZE / SZ_2M + 8;
-	return pages;
+		bytes += (uint64_t)l->region[i].count * KVM_VGIC_V3_REDIST_SIZE;
+	return bytes / getpagesize();
 }
 
 int __vgic_rdist_layout_register(int gic_fd, const struct vgic_rdist_layout *l)
