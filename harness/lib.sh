@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # lib.sh - settings and helpers shared by the harness scripts (sourced).
 
+# Debian's tools first: python3 must be the one Debian's python3-* packages
+# (ply for checkpatch, matplotlib for plots) are installed for.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 KVMX_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 HARNESS=$KVMX_TOP/harness
 BUILD=${KVMX_BUILD:-$KVMX_TOP/build}

@@ -9,8 +9,10 @@
  * neighbours bring up their GIC CPU interface and unmask interrupts; vCPU 0
  * then sends an SGI to every receiver by affinity (ICC_SGI1R_EL1) and
  * routes an edge SPI to the last vCPU (GICD_IROUTER), which userspace
- * raises with KVM_IRQ_LINE.  Each receiver must have taken exactly its SGI
- * (and the last vCPU its SPI), each neighbour nothing.
+ * raises with KVM_IRQ_LINE, and maps an LPI to the last vCPU through the
+ * ITS (MAPC to its processor number), which userspace signals with
+ * KVM_SIGNAL_MSI.  Each receiver must have taken exactly its SGI (and the
+ * last vCPU its SPI and its LPI), each neighbour nothing.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@
 #include "gic_v3.h"
 #include "processor.h"
 #include "test_util.h"
+#include "gic_v3_its.h"
 #include "vgic.h"
 #include "vgic_rdist.h"
 
@@ -29,6 +32,12 @@
 #define SGI_ID		5
 #define SPI_ID		(MIN_SPI + 7)
 #define MAX_TARGETS	(2 * VGIC_RDIST_MAX_REGIONS + 1)
+#define LPI_ID		8192
+#define ITS_MEMSLOT	1
+#define ITS_MEM_GPA	(2ULL * SZ_1G)
+
+/* The ITS's tables, each 64 KiB, in a memslot of their own. */
+enum { ITS_DEV, ITS_COLL, ITS_CMDQ, ITS_ITT, ITS_PROP, ITS_PEND, NR_ITS_TABLES };
 
 enum role { ROLE_SENDER = 1, ROLE_RECEIVER, ROLE_NEIGHBOUR };
 enum stage { STAGE_READY = 1, STAGE_SENT, STAGE_TOOK };
@@ -37,7 +46,9 @@ enum stage { STAGE_READY = 1, STAGE_SENT, STAGE_TOOK };
 static u32 nr_vcpus_g, nr_targets_g;
 static u64 target_mpidr_g[MAX_TARGETS];
 static u64 spi_target_mpidr_g;
+static u32 lpi_target_g;
 static u32 sgi_seen[GICV3_MAX_CPUS], spi_seen[GICV3_MAX_CPUS], other_seen[GICV3_MAX_CPUS];
+static u32 lpi_seen[GICV3_MAX_CPUS];
 
 static void guest_irq_handler(struct ex_regs *regs)
 {
@@ -50,6 +61,8 @@ static void guest_irq_handler(struct ex_regs *regs)
 		WRITE_ONCE(sgi_seen[cpu], READ_ONCE(sgi_seen[cpu]) + 1);
 	else if (intid == SPI_ID)
 		WRITE_ONCE(spi_seen[cpu], READ_ONCE(spi_seen[cpu]) + 1);
+	else if (intid == LPI_ID)
+		WRITE_ONCE(lpi_seen[cpu], READ_ONCE(lpi_seen[cpu]) + 1);
 	else
 		WRITE_ONCE(other_seen[cpu], READ_ONCE(other_seen[cpu]) + 1);
 	gic_set_eoi(intid);
@@ -72,6 +85,24 @@ static void send_sgi(u64 mpidr)
 	isb();
 }
 
+static u64 its_table(int t)
+{
+	return ITS_MEM_GPA + t * SZ_64K;
+}
+
+/* Map event 0 of device 0 to LPI_ID on the last vCPU. */
+static void guest_map_lpi(void)
+{
+	void *cmdq = (void *)its_table(ITS_CMDQ);
+
+	its_init(its_table(ITS_COLL), SZ_64K, its_table(ITS_DEV), SZ_64K,
+		 its_table(ITS_CMDQ), SZ_64K);
+	its_send_mapc_cmd(cmdq, lpi_target_g, 0, true);
+	its_send_mapd_cmd(cmdq, 0, its_table(ITS_ITT), SZ_64K, true);
+	its_send_mapti_cmd(cmdq, 0, 0, 0, LPI_ID);
+	its_send_invall_cmd(cmdq, 0);
+}
+
 static void guest_code(u64 role)
 {
 	u32 cpu = guest_get_vcpuid();
@@ -88,10 +119,14 @@ static void guest_code(u64 role)
 		gic_irq_enable(SPI_ID);
 		for (i = 0; i < nr_targets_g; i++)
 			send_sgi(target_mpidr_g[i]);
+		guest_map_lpi();
 		GUEST_SYNC(STAGE_SENT);
 		GUEST_DONE();
 	}
 
+	if (cpu == lpi_target_g)
+		gic_rdist_enable_lpis(its_table(ITS_PROP), SZ_64K,
+				      its_table(ITS_PEND));
 	local_irq_enable();
 	GUEST_SYNC(STAGE_READY);
 	/* Back from the host: whatever is pending is taken by now. */
@@ -99,7 +134,8 @@ static void guest_code(u64 role)
 		cpu_relax();
 	local_irq_disable();
 	GUEST_SYNC_ARGS(STAGE_TOOK, READ_ONCE(sgi_seen[cpu]),
-			READ_ONCE(spi_seen[cpu]), READ_ONCE(other_seen[cpu]), 0);
+			READ_ONCE(spi_seen[cpu]), READ_ONCE(lpi_seen[cpu]),
+			READ_ONCE(other_seen[cpu]));
 	GUEST_DONE();
 }
 
@@ -133,6 +169,36 @@ static void raise_nofile(unsigned int nr_vcpus)
 	__TEST_REQUIRE(!setrlimit(RLIMIT_NOFILE, &rl), "cannot open enough files");
 }
 
+/* The ITS's memory, its LPI configuration, and the ITS itself. */
+static int setup_its(struct kvm_vm *vm)
+{
+	unsigned int pages = NR_ITS_TABLES * SZ_64K / vm->page_size;
+	u8 *prop;
+
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, ITS_MEM_GPA,
+				    ITS_MEMSLOT, pages, 0);
+	virt_map(vm, ITS_MEM_GPA, ITS_MEM_GPA, pages);
+	prop = addr_gpa2hva(vm, its_table(ITS_PROP));
+	prop[LPI_ID - 8192] = 0xa0 | LPI_PROP_GROUP1 | LPI_PROP_ENABLED;
+	return vgic_its_setup(vm);
+}
+
+static void signal_lpi(struct kvm_vm *vm)
+{
+	u64 db = GITS_BASE_GPA + GITS_TRANSLATER;
+	struct kvm_msi msi = {
+		.address_lo	= db,
+		.address_hi	= db >> 32,
+		.data		= 0,
+		.devid		= 0,
+		.flags		= KVM_MSI_VALID_DEVID,
+	};
+
+	/* 1: delivered, as the ITS has a translation for it */
+	TEST_ASSERT(__vm_ioctl(vm, KVM_SIGNAL_MSI, &msi) == 1,
+		    "KVM_SIGNAL_MSI: errno %d", errno);
+}
+
 static u64 mpidr_of(struct kvm_vcpu *vcpu)
 {
 	u64 mpidr;
@@ -150,7 +216,7 @@ int main(int argc, char *argv[])
 	struct kvm_vcpu **vcpus;
 	struct kvm_vm *vm;
 	struct ucall uc;
-	int opt, gic_fd;
+	int opt, gic_fd, its_fd;
 
 	while ((opt = getopt(argc, argv, "hn:")) != -1) {
 		switch (opt) {
@@ -190,6 +256,7 @@ int main(int argc, char *argv[])
 				    vgic_rdist_layout_pages(&layout),
 				    guest_code, vcpus);
 	gic_fd = vgic_v3_setup_layout(vm, nr_vcpus, NR_IRQS, &layout);
+	its_fd = setup_its(vm);
 	vm_init_descriptor_tables(vm);
 	vm_install_exception_handler(vm, VECTOR_IRQ_CURRENT, guest_irq_handler);
 
@@ -198,10 +265,12 @@ int main(int argc, char *argv[])
 	for (i = 0; i < nr_rx; i++)
 		target_mpidr_g[i] = mpidr_of(vcpus[receivers[i]]);
 	spi_target_mpidr_g = mpidr_of(vcpus[nr_vcpus - 1]);
+	lpi_target_g = nr_vcpus - 1;
 	sync_global_to_guest(vm, nr_vcpus_g);
 	sync_global_to_guest(vm, nr_targets_g);
 	sync_global_to_guest(vm, target_mpidr_g);
 	sync_global_to_guest(vm, spi_target_mpidr_g);
+	sync_global_to_guest(vm, lpi_target_g);
 
 	/* Receivers and neighbours get ready, then vCPU 0 sends. */
 	for (i = 0; i < nr_rx + nr_nb; i++) {
@@ -216,27 +285,30 @@ int main(int argc, char *argv[])
 	run_expect(vcpus[0], STAGE_SENT, &uc);
 	kvm_arm_irq_line(vm, SPI_ID, 1);
 	kvm_arm_irq_line(vm, SPI_ID, 0);
+	signal_lpi(vm);
 
 	for (i = 0; i < nr_rx + nr_nb; i++) {
 		unsigned int idx = i < nr_rx ? receivers[i] : neighbours[i - nr_rx];
-		u64 want_sgi = i < nr_rx, want_spi = idx == nr_vcpus - 1;
+		u64 want_sgi = i < nr_rx, want_last = idx == nr_vcpus - 1;
 
 		run_expect(vcpus[idx], STAGE_TOOK, &uc);
-		TEST_ASSERT(uc.args[2] == want_sgi && uc.args[3] == want_spi &&
-			    !uc.args[4],
-			    "vCPU %u (%s): took %lu SGIs, %lu SPIs, %lu others; want %lu, %lu, 0",
+		TEST_ASSERT(uc.args[2] == want_sgi && uc.args[3] == want_last &&
+			    uc.args[4] == want_last && !uc.args[5],
+			    "vCPU %u %s: SGI/SPI/LPI/other %lu/%lu/%lu/%lu, want %lu/%lu/%lu/0",
 			    idx, i < nr_rx ? "receiver" : "neighbour", uc.args[2],
-			    uc.args[3], uc.args[4], want_sgi, want_spi);
+			    uc.args[3], uc.args[4], uc.args[5], want_sgi, want_last,
+			    want_last);
 		vcpu_run(vcpus[idx]);
 		TEST_ASSERT_EQ(get_ucall(vcpus[idx], &uc), UCALL_DONE);
 	}
 	vcpu_run(vcpus[0]);
 	TEST_ASSERT_EQ(get_ucall(vcpus[0], &uc), UCALL_DONE);
 
-	ksft_print_msg("%u vCPUs: SGIs to %u receivers over %u regions, SPI to vCPU %u\n",
+	ksft_print_msg("%u vCPUs: SGIs to %u receivers over %u regions, LPI and SPI to vCPU %u\n",
 		       nr_vcpus, nr_rx, layout.nr_regions, nr_vcpus - 1);
 	ksft_test_result_pass("interrupts reached exactly their targets, none the %u neighbours\n",
 			      nr_nb);
+	close(its_fd);
 	close(gic_fd);
 	kvm_vm_free(vm);
 	free(vcpus);
