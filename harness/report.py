@@ -137,6 +137,14 @@ def main():
             print('note: vanilla run %s has kernel messages: %s' %
                   (r['run'], '; '.join(splats[:3])))
 
+    def scheduled(run):
+        """The tests a run was given (its list), or every test."""
+        path = os.path.join(out, run + '.list')
+        if not os.path.exists(path):
+            return None
+        with open(path) as f:
+            return {w[1] for w in (l.split() for l in f) if len(w) > 1}
+
     def result(run, test):
         return parsed.get(run, {}).get(test, ('MISSING', None, '', None))[0]
 
@@ -152,7 +160,10 @@ def main():
         if r['tree'] != 'patched':
             continue
         base = vanilla_of.get(r['mode'])
+        given = scheduled(r['run'])
         for t in upstream:
+            if given is not None and t not in given:
+                continue
             p = result(r['run'], t)
             if base is None:
                 verdict('upstream:%s:%s' % (r['run'], t),
@@ -181,12 +192,17 @@ def main():
                 both.append('%s (%s: vanilla %s at %s, patched %s at %s)' %
                             (t, r['run'], v, va, p, pa))
         for t in project:
+            if given is not None and t not in given:
+                continue
             p = result(r['run'], t)
             verdict('project:%s:%s' % (r['run'], t), 'PASS' if p == 'PASS' else 'FAIL', p)
     for r in runs:
         if r['tree'] != 'vanilla':
             continue
+        given = scheduled(r['run'])
         for t in project:
+            if given is not None and t not in given:
+                continue
             v = result(r['run'], t)
             verdict('project-on-vanilla:%s:%s' % (r['run'], t),
                     'PASS' if v in ('PASS', 'SKIP') else 'FAIL',

@@ -3,8 +3,10 @@
  * init.c - PID 1 of the nested KVM host's initramfs.
  *
  * Mounts the pseudo file systems, then runs every test named in
- * /kvmx/tests (one per line: "<timeout-seconds> <name> <argv0> [args...]",
- * argv0 relative to /kvmx/bin, '#' starts a comment).  Each test runs in
+ * /kvmx/tests (one per line: "<timeout-seconds>[x<attempts>] <name> <argv0>
+ * [args...]", argv0 relative to /kvmx/bin, '#' starts a comment).  A test
+ * given attempts (timing-sensitive ones under TCG) runs again after a
+ * failure, up to that many times; the verdict notes the attempts taken.  Each test runs in
  * its own process group with its output relayed to the console as TAP
  * comments ("# ..."); the top-level TAP lines are this program's verdicts:
  * exit 0 is "ok", exit 4 (KSFT_SKIP) is "ok ... # SKIP", anything else,
@@ -200,14 +202,18 @@ int main(void)
 
 	say("TAP version 13\n1..%d\n", total);
 	while (fgets(line, sizeof(line), list)) {
-		char *name, *tok, *save, path[512];
-		int timeout, argc = 0, st;
+		char *name, *tok, *save, *x, path[512];
+		int timeout, attempts = 1, attempt, argc = 0, st;
 		double t = 0;
 
 		if (line[0] == '#' || strspn(line, " \t\n") == strlen(line))
 			continue;
 		n++;
-		timeout = atoi(strtok_r(line, " \t\n", &save));
+		tok = strtok_r(line, " \t\n", &save);
+		timeout = atoi(tok);
+		x = strchr(tok, 'x');
+		if (x && atoi(x + 1) > 1)
+			attempts = atoi(x + 1);
 		name = strtok_r(NULL, " \t\n", &save);
 		while ((tok = strtok_r(NULL, " \t\n", &save)) && argc < MAX_ARGS)
 			argv[argc++] = tok;
@@ -221,8 +227,15 @@ int main(void)
 			snprintf(path, sizeof(path), "%s/%s", BIN_DIR, argv[0]);
 			argv[0] = path;
 		}
-		say("# === %s (timeout %ds)\n", name, timeout);
-		st = run_one(argv, timeout, &t);
+		for (attempt = 1; ; attempt++) {
+			say("# === %s (timeout %ds, attempt %d of %d)\n", name,
+			    timeout, attempt, attempts);
+			st = run_one(argv, timeout, &t);
+			if (attempt == attempts ||
+			    (st >= 0 && WIFEXITED(st) &&
+			     (WEXITSTATUS(st) == 0 || WEXITSTATUS(st) == KSFT_SKIP)))
+				break;
+		}
 		if (st == -1) {
 			say("not ok %d - %s # TIMEOUT after %ds\n", n, name, timeout);
 			fail++;
@@ -231,7 +244,7 @@ int main(void)
 			    strerror(errno));
 			fail++;
 		} else if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
-			say("ok %d - %s # time=%.2fs\n", n, name, t);
+			say("ok %d - %s # time=%.2fs attempts=%d\n", n, name, t, attempt);
 			pass++;
 		} else if (WIFEXITED(st) && WEXITSTATUS(st) == KSFT_SKIP) {
 			say("ok %d - %s # SKIP time=%.2fs\n", n, name, t);
