@@ -32,10 +32,19 @@ if [ "$(cat "$dir/.kvmx-base" 2>/dev/null)" != "$stamp" ]; then
 	rm -rf "$dir.tmp"
 	mkdir -p "$dir.tmp"
 	tar -xJf "$BASE_TARBALL" -C "$dir.tmp"
+	# tar restores the base's old mtimes: files an earlier series patched
+	# must look new, or their objects (built patched) would be kept.
+	if [ -d "$dir/.pc" ]; then
+		(cd "$dir/.pc" && find . -mindepth 2 -type f ! -name '.*' | cut -d/ -f3-) |
+			sort -u >"$dir.tmp/was-patched"
+	fi
 	[ -d "$dir/.kvmx-obj" ] && mv "$dir/.kvmx-obj" "$dir.tmp/$BASE_DIR/"
 	rm -rf "$dir"
 	mv "$dir.tmp/$BASE_DIR" "$dir"
-	rmdir "$dir.tmp"
+	if [ -f "$dir.tmp/was-patched" ]; then
+		(cd "$dir" && xargs -r -d '\n' touch -c <"$dir.tmp/was-patched")
+	fi
+	rm -rf "$dir.tmp"
 	echo "$stamp" >"$dir/.kvmx-base"
 fi
 [ "$tree" = vanilla ] && exit 0
