@@ -29,8 +29,8 @@ tb=$(($(date +%s) - tb))
 
 echo
 echo "=== What the nested host did"
-grep -m1 'Linux version' "$d/serial.log" | sed 's/^\[[^]]*\] /kernel: /' || true
-grep -m1 'kvm \[1\]: .*mode\|Hyp mode\|VHE mode\|nVHE mode' "$d/serial.log" | sed 's/^\[[^]]*\] /host: /' || true
+grep -m1 'Linux version' "$d/serial.log" | sed 's/^<[0-9]>//; s/^\[[^]]*\] //; s/^/kernel: /' || true
+grep -m1 'kvm \[1\]: .*mode\|Hyp mode\|VHE mode\|nVHE mode' "$d/serial.log" | sed 's/^<[0-9]>//; s/^\[[^]]*\] //; s/^/host: /' || true
 grep -E '^# (# )?vcpus=' "$d/serial.log" | sed 's/^# \(# \)\?/GICv3 VM: /' || true
 grep -E '^(not )?ok ' "$d/serial.log" || true
 echo "boot and run: ${tb}s; whole job: $(($(date +%s) - t0))s; serial log: $d/serial.log"
