@@ -13,7 +13,7 @@ BUILD=${KVMX_BUILD:-$KVMX_TOP/build}
 JOBS=${JOBS:-$(($(nproc) + 1))}
 CROSS=aarch64-linux-gnu-
 export ARCH=arm64
-export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/kvmx-ccache}
+export CCACHE_DIR=${CCACHE_DIR:-${HOME:-/root}/.cache/kvmx-ccache}
 export CCACHE_BASEDIR=$BUILD
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
 if command -v ccache >/dev/null; then
