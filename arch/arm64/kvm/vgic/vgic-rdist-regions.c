@@ -93,7 +93,8 @@ static const struct kvm_io_device_ops vgic_rdist_region_ops = {
 /**
  * vgic_rdist_region_init() - Give a new region its slot table.
  * @kvm:	the VM
- * @rdreg:	the region, with its count set (0 for the legacy single region)
+ * @rdreg:	the new (zeroed) region, with its count set (0 for the legacy
+ *		single region)
  *
  * A region never holds more vCPUs than the VM may have, so the table has
  * min(count, max_vcpus) slots; the legacy region has max_vcpus.
@@ -111,14 +112,13 @@ int vgic_rdist_region_init(struct kvm *kvm, struct vgic_redist_region *rdreg)
 	if (!rdreg->vcpus)
 		return -ENOMEM;
 	kvm_iodevice_init(&rdreg->dev, &vgic_rdist_region_ops);
-	rdreg->registered = false;
 	return 0;
 }
 
 /**
  * vgic_rdist_region_free() - Release a region's slot table.
  * @kvm:	the VM
- * @rdreg:	the region, no longer on the MMIO bus
+ * @rdreg:	the region, no longer on the MMIO bus, about to be freed
  */
 void vgic_rdist_region_free(struct kvm *kvm, struct vgic_redist_region *rdreg)
 {
@@ -126,8 +126,6 @@ void vgic_rdist_region_free(struct kvm *kvm, struct vgic_redist_region *rdreg)
 
 	WARN_ON_ONCE(rdreg->registered);
 	kvfree(rdreg->vcpus);
-	rdreg->vcpus = NULL;
-	rdreg->nr_slots = 0;
 }
 
 /**
@@ -163,7 +161,7 @@ void vgic_rdist_region_detach(struct kvm_vcpu *vcpu)
 
 	lockdep_assert_held(&vcpu->kvm->slots_lock);
 
-	if (!rdreg || !rdreg->vcpus || vgic_cpu->rdreg_index >= rdreg->nr_slots ||
+	if (!rdreg || vgic_cpu->rdreg_index >= rdreg->nr_slots ||
 	    rdreg->vcpus[vgic_cpu->rdreg_index] != vcpu)
 		return;
 	WRITE_ONCE(rdreg->vcpus[vgic_cpu->rdreg_index], NULL);
