@@ -17,7 +17,8 @@ Verdicts:
    for splats) has its upstream results shown, and a failure there is
    printed by name and counted as skipped;
    one that fails on vanilla too must fail at the same assertion on the
-   patched kernel, and is then reported as "fails on both" (skipped);
+   patched kernel (same file, expression and message: a hook patch may
+   move it by a line), and is then reported as "fails on both" (skipped);
  - the project's own tests pass on the patched kernel and pass or skip
    (never fail) on vanilla.
 """
@@ -62,18 +63,45 @@ def read_list(name):
     return tests
 
 
-ASSERT_AT = re.compile(r'^#\s+(\S+\.[ch]:\d+):')
+ASSERT_AT = re.compile(r'^#\s+(\S+\.[ch]):(\d+):\s*(.*)$')
+ASSERT_MSG = re.compile(r'^#\s{3}(.*)$')
+
+
+class Where(str):
+    """A failed assertion: prints as "file.c:line"; compares by what failed.
+
+    Two failures are the same failure when they are in the same file, on the
+    same expression, with the same message (values left out): the line
+    number is left out because a hook patch that adds a line above an assertion moves it
+    without changing it.
+    """
+
+    def __new__(cls, path, line, expr):
+        w = super().__new__(cls, '%s:%s' % (path, line))
+        w.sig = [path, expr]
+        return w
+
+    def __eq__(self, other):
+        if isinstance(other, Where):
+            return self.sig == other.sig
+        return NotImplemented
+
+    def __ne__(self, other):
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
+
+    __hash__ = str.__hash__
 
 
 def parse_log(path):
     """Return (results, splats, completed) of one serial log.
 
     results maps a test name to (PASS|SKIP|FAIL|TIMEOUT, seconds, detail,
-    where): where is the first failed assertion ("file.c:line") in the
-    test's output, or None.
+    where): where is the first failed assertion (a Where) in the test's
+    output, or None.
     """
     results, splats, completed = {}, [], False
-    where, after_banner = None, False
+    where, after_banner, msg_lines = None, False, 0
     try:
         with open(path, errors='replace') as f:
             lines = f.read().splitlines()
@@ -99,7 +127,16 @@ def parse_log(path):
         elif after_banner and where is None:
             m = ASSERT_AT.match(line)
             if m:
-                where = m.group(1)
+                where, msg_lines = Where(*m.groups()), 1
+        elif where is not None and msg_lines:
+            m = ASSERT_MSG.match(line)
+            if m and not m.group(1).startswith('pid='):
+                # The message, with its values left out: they may differ
+                # from one run to the next (iteration counts, addresses).
+                where.sig.append(re.sub(r'\b(0x[0-9a-f]+|\d+)\b', 'N', m.group(1)))
+                msg_lines = 0
+            elif not m:
+                msg_lines = 0
         if line.startswith('KVMX-POWEROFF'):
             completed = True
         if line.startswith('# '):
