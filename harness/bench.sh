@@ -8,7 +8,8 @@
 # /kvmx/probe counting kvm_io_bus_register_dev() calls.  Prints, per
 # size, vCPU creation, vgic setup, first run of every vCPU, memory taken
 # (MemAvailable before VM creation minus after the run: kernel and the
-# test's guest memory) and MMIO-bus registrations, with patched/vanilla
+# test's guest memory; and the kernel's part alone: free memory gone less
+# anonymous and page-cache growth) and MMIO-bus registrations, with patched/vanilla
 # ratios; writes build/bench/bench.md and build/bench/bench.png.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"

@@ -14,7 +14,7 @@ import re
 import sys
 
 FIG = re.compile(r'vcpus=(\d+) regions=(\d+) create=([0-9.]+)s vgic=([0-9.]+)s '
-                 r'run=([0-9.]+)s mem=(-?\d+)kB')
+                 r'run=([0-9.]+)s mem=(-?\d+)kB(?: kmem=(-?\d+)kB)?')
 PROBE = re.compile(r'probe: kvm_io_bus_register_dev calls=(-?\d+)')
 TAP = re.compile(r'^(ok|not ok) \d+ - bench-(\d+)')
 
@@ -28,7 +28,8 @@ def parse(path):
         if m:
             cur = dict(vcpus=int(m.group(1)), regions=int(m.group(2)),
                        create=float(m.group(3)), vgic=float(m.group(4)),
-                       run=float(m.group(5)), mem=int(m.group(6)))
+                       run=float(m.group(5)), mem=int(m.group(6)),
+                       kmem=int(m.group(7)) if m.group(7) else None)
             continue
         m = PROBE.search(line)
         if m:
@@ -51,23 +52,24 @@ def main():
     runs = {k: parse(os.path.join(d, k + '.log')) for k in ('vanilla', 'patched')}
     sizes = sorted(set(runs['vanilla']) | set(runs['patched']))
     lines = ['| vCPUs | kernel | create s | vgic s | run s | total s | memory MiB | '
-             'KiB/vCPU | bus registrations | patched/vanilla (total) |',
-             '|---|---|---|---|---|---|---|---|---|---|']
+             'KiB/vCPU | kernel KiB/vCPU | bus registrations | patched/vanilla (total) |',
+             '|---|---|---|---|---|---|---|---|---|---|---|']
     for n in sizes:
         for k in ('vanilla', 'patched'):
             r = runs[k].get(n)
             if not r:
                 continue
             if r.get('failed'):
-                lines.append('| %d | %s | failed | | | | | | | |' % (n, k))
+                lines.append('| %d | %s | failed | | | | | | | | |' % (n, k))
                 continue
             ratio = ''
             v = runs['vanilla'].get(n)
             if k == 'patched' and v and not v.get('failed'):
                 ratio = '%.2f' % (r['total'] / v['total'])
-            lines.append('| %d | %s | %.3f | %.3f | %.3f | %.3f | %.1f | %.0f | %s | %s |' % (
+            kmem = '?' if r.get('kmem') is None else '%.1f' % (r['kmem'] / float(n))
+            lines.append('| %d | %s | %.3f | %.3f | %.3f | %.3f | %.1f | %.0f | %s | %s | %s |' % (
                 n, k, r['create'], r['vgic'], r['run'], r['total'], r['mem'] / 1024.0,
-                r['mem'] / float(n), r.get('regs', '?'), ratio))
+                r['mem'] / float(n), kmem, r.get('regs', '?'), ratio))
     p, v = runs['patched'], runs['vanilla']
     notes = []
     if 512 in p and 512 in v and 'total' in p[512] and 'total' in v[512]:
@@ -79,6 +81,12 @@ def main():
         for ph in ('create', 'vgic', 'run'):
             if p[512][ph] > 0:
                 notes.append('  %s: 4096/512 = %.2f' % (ph, p[4096][ph] / p[512][ph]))
+    if p.get(512, {}).get('kmem') and v.get(512, {}).get('kmem'):
+        notes.append('kernel memory at 512 vCPUs: patched %.1f KiB/vCPU, vanilla %.1f'
+                     % (p[512]['kmem'] / 512.0, v[512]['kmem'] / 512.0))
+    if p.get(4096, {}).get('kmem'):
+        notes.append('kernel memory at 4096 vCPUs: patched %.1f KiB/vCPU'
+                     % (p[4096]['kmem'] / 4096.0))
     text = '\n'.join(lines + [''] + notes) + '\n'
     open(os.path.join(d, 'bench.md'), 'w').write(text)
     print(text)

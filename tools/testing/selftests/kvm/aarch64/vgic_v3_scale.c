@@ -51,19 +51,44 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static long mem_available_kb(void)
+struct meminfo {
+	long avail, free, anon, cached, buffers;
+	long slab, vmalloc, pgtables, sec_pgtables, kstack, percpu;
+};
+
+static void read_meminfo(struct meminfo *mi)
 {
 	char line[128];
-	long kb = -1;
 	FILE *f = fopen("/proc/meminfo", "r");
 
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemAvailable: %ld kB", &kb) == 1)
-			break;
+	memset(mi, 0, sizeof(*mi));
+	TEST_ASSERT(f, "/proc/meminfo");
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "MemAvailable: %ld kB", &mi->avail);
+		sscanf(line, "MemFree: %ld kB", &mi->free);
+		sscanf(line, "AnonPages: %ld kB", &mi->anon);
+		sscanf(line, "Cached: %ld kB", &mi->cached);
+		sscanf(line, "Buffers: %ld kB", &mi->buffers);
+		sscanf(line, "Slab: %ld kB", &mi->slab);
+		sscanf(line, "VmallocUsed: %ld kB", &mi->vmalloc);
+		sscanf(line, "PageTables: %ld kB", &mi->pgtables);
+		sscanf(line, "SecPageTables: %ld kB", &mi->sec_pgtables);
+		sscanf(line, "KernelStack: %ld kB", &mi->kstack);
+		sscanf(line, "Percpu: %ld kB", &mi->percpu);
+	}
 	fclose(f);
-	return kb;
+}
+
+/*
+ * Memory the kernel took between two readings: the free memory that went,
+ * less what went to anonymous memory (the guest's RAM, the test's own
+ * allocations) and to the page cache.  Slab, vmalloc, page tables, kvm_run
+ * pages and hypervisor mappings are all in it.
+ */
+static long kernel_kb(const struct meminfo *a, const struct meminfo *b)
+{
+	return (a->free - b->free) - (b->anon - a->anon) -
+	       (b->cached - a->cached) - (b->buffers - a->buffers);
 }
 
 /* One fd per vCPU, plus the VM's and a few. */
@@ -181,7 +206,7 @@ int main(int argc, char *argv[])
 	struct kvm_vcpu **vcpus;
 	bool single = false;
 	struct kvm_vm *vm;
-	long mem0, mem1;
+	struct meminfo mem0, mem1;
 	unsigned int i, checked;
 	int opt, gic_fd;
 
@@ -216,7 +241,7 @@ int main(int argc, char *argv[])
 	vcpus = calloc(nr_vcpus, sizeof(*vcpus));
 	TEST_ASSERT(vcpus, "calloc(%u vCPUs)", nr_vcpus);
 
-	mem0 = mem_available_kb();
+	read_meminfo(&mem0);
 	t0 = now();
 	vm = __vm_create_with_vcpus(VM_SHAPE_DEFAULT, nr_vcpus,
 				    vgic_rdist_layout_pages(&layout),
@@ -231,13 +256,19 @@ int main(int argc, char *argv[])
 	for (i = 0; i < nr_vcpus; i++)
 		run_once(vcpus[i], i, &layout);
 	t_run = now() - t0;
-	mem1 = mem_available_kb();
+	read_meminfo(&mem1);
 
 	t0 = now();
 	checked = check_uaccess(vcpus, nr_vcpus, gic_fd, &layout);
-	ksft_print_msg("vcpus=%u regions=%u create=%.3fs vgic=%.3fs run=%.3fs mem=%ldkB\n",
+	ksft_print_msg("vcpus=%u regions=%u create=%.3fs vgic=%.3fs run=%.3fs mem=%ldkB kmem=%ldkB\n",
 		       nr_vcpus, layout.nr_regions, t_create, t_vgic, t_run,
-		       mem0 - mem1);
+		       mem0.avail - mem1.avail, kernel_kb(&mem0, &mem1));
+	ksft_print_msg("kernel memory: slab=%ldkB vmalloc=%ldkB pagetables=%ldkB secpagetables=%ldkB kstack=%ldkB percpu=%ldkB anon=%ldkB\n",
+		       mem1.slab - mem0.slab, mem1.vmalloc - mem0.vmalloc,
+		       mem1.pgtables - mem0.pgtables,
+		       mem1.sec_pgtables - mem0.sec_pgtables,
+		       mem1.kstack - mem0.kstack, mem1.percpu - mem0.percpu,
+		       mem1.anon - mem0.anon);
 	ksft_print_msg("userspace GICR_TYPER of %u vCPUs checked in %.3fs\n",
 		       checked, now() - t0);
 	ksft_test_result_pass("%u vCPUs over %u redistributor regions ran once each\n",
