@@ -16,6 +16,7 @@ set -euo pipefail
 
 SIZES_BOTH=${KVMX_BENCH_BOTH:-"64 128 256 512"}
 SIZES_PATCHED=${KVMX_BENCH_PATCHED:-"1024 2048 4096"}
+REPS=${KVMX_BENCH_REPS:-3}	# each size this many times, the median reported
 out=$BUILD/bench
 mkdir -p "$out"
 : >"$BUILD/timings"
@@ -32,8 +33,10 @@ for t in vanilla patched; do
 	sizes=$SIZES_BOTH
 	[ $t = patched ] && sizes="$sizes $SIZES_PATCHED"
 	: >"$out/$t.list"
-	for n in $sizes; do
-		echo "900 bench-$n /kvmx/probe kvm_io_bus_register_dev patched/aarch64/vgic_v3_scale -n $n" >>"$out/$t.list"
+	for r in $(seq "$REPS"); do
+		for n in $sizes; do
+			echo "900 bench-$n.$r /kvmx/probe kvm_io_bus_register_dev patched/aarch64/vgic_v3_scale -n $n" >>"$out/$t.list"
+		done
 	done
 	"$HARNESS/mkinitrd.sh" "$out/$t.list" "$out/$t.cpio"
 	phase "bench-$t" "$HARNESS/boot.sh" "$(obj_dir $t fast)/arch/arm64/boot/Image" \

@@ -5,24 +5,27 @@
 Reads DIR/vanilla.log and DIR/patched.log (serial logs of the benchmark
 boots), prints a table of vCPU creation, vgic setup, first run of every
 vCPU, memory and MMIO-bus registrations per size and kernel, with
-patched/vanilla ratios, and the two scaling figures the project watches
+patched/vanilla ratios (medians of the repetitions), and the two scaling
+figures the project watches
 (patched/vanilla at 512, patched 4096/512).  Writes DIR/bench.md and
 DIR/bench.png.  Figures are reported, never judged: a benchmark does not
 fail."""
 import os
 import re
+import statistics
 import sys
 
 FIG = re.compile(r'vcpus=(\d+) regions=(\d+) create=([0-9.]+)s vgic=([0-9.]+)s '
                  r'run=([0-9.]+)s mem=(-?\d+)kB(?: kmem=(-?\d+)kB)?')
 PROBE = re.compile(r'probe: kvm_io_bus_register_dev calls=(-?\d+)')
-TAP = re.compile(r'^(ok|not ok) \d+ - bench-(\d+)')
+TAP = re.compile(r'^(ok|not ok) \d+ - bench-(\d+)(?:\.\d+)?')
 
 
 def parse(path):
-    rows, cur = {}, {}
+    """Per size, the median of each figure over the repetitions that passed."""
+    reps, cur = {}, {}
     if not os.path.exists(path):
-        return rows
+        return {}
     for line in open(path, errors='replace'):
         m = FIG.search(line)
         if m:
@@ -38,12 +41,23 @@ def parse(path):
         m = TAP.match(line)
         if m:
             n = int(m.group(2))
-            if m.group(1) == 'ok' and cur.get('vcpus') == n:
+            ok = m.group(1) == 'ok' and cur.get('vcpus') == n
+            if ok:
                 cur['total'] = cur['create'] + cur['vgic'] + cur['run']
-                rows[n] = cur
-            else:
-                rows[n] = dict(vcpus=n, failed=True)
+            reps.setdefault(n, []).append(cur if ok else None)
             cur = {}
+    rows = {}
+    for n, rs in reps.items():
+        good = [r for r in rs if r]
+        if not good:
+            rows[n] = dict(vcpus=n, failed=True)
+            continue
+        row = dict(good[0], reps=len(good), failed_reps=len(rs) - len(good))
+        for k in ('create', 'vgic', 'run', 'total', 'mem', 'kmem', 'regs'):
+            vals = [r[k] for r in good if r.get(k) is not None]
+            if vals:
+                row[k] = statistics.median(vals)
+        rows[n] = row
     return rows
 
 

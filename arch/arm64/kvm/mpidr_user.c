@@ -1,22 +1,31 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * mpidr_user.c - the VM-wide map from MPIDR affinity to vCPU.
+ * mpidr_user.c - user-defined vCPU topology: MPIDR_EL1 values and the
+ * VM-wide map from MPIDR affinity to vCPU.
  *
- * SGI dispatch, PSCI (CPU_ON, AFFINITY_INFO), SPI routing (IROUTER) and
- * userspace redistributor access all name a vCPU by its MPIDR.  Upstream
+ * Values.  Every MPIDR userspace sets, with KVM_SET_ONE_REG or for many
+ * vCPUs at once with KVM_ARM_SET_MPIDRS, must be one the GIC can serve:
+ * RES1 bit 31 set, U and the RES0 bits clear (-EINVAL), Aff0 at most 15 (the
+ * reach of an SGI target list) and Aff3 zero (the GIC's affinity routing
+ * here ignores it) (-ERANGE).  Across the VM, affinities are unique
+ * (-EEXIST) and MT is the same for every vCPU (-EINVAL): KVM_ARM_SET_MPIDRS
+ * checks the VM as it would be after the call, KVM_SET_ONE_REG leaves that
+ * to the VM's first KVM_RUN so that vCPUs can be renumbered one at a time.
+ * Once the VM has run, MPIDRs are fixed (-EBUSY for any other value).
+ *
+ * Map.  SGI dispatch, PSCI (CPU_ON, AFFINITY_INFO), SPI routing (IROUTER)
+ * and userspace redistributor access name a vCPU by its MPIDR.  Upstream
  * resolves that through a table indexed by the MPIDR bits that vary across
  * the VM, which must fit in a page: past ~1024 vCPUs with the default
- * layout, or with a sparse topology, every lookup scans all vCPUs, and the
- * table is recomputed (in vain) on every vCPU's first run.
- *
- * Here the map is an xarray indexed by the packed affinity
- * (Aff3 << 24 | Aff2 << 16 | Aff1 << 8 | Aff0), holding vCPU indices: a
- * lookup walks at most ceil(32 / XA_CHUNK_SHIFT) levels whatever the size
- * of the VM or the shape of its topology, and the map takes memory in
- * proportion to the vCPUs, dense or sparse.  It is built once, when the
- * first vCPU runs, and thrown away when a vCPU is created afterwards (the
- * next first run builds it again).  Lookups are lockless (RCU); building
- * and destroying are serialised by kvm->arch.config_lock.
+ * layout, or with a sparse topology, every lookup scans all vCPUs.  Here
+ * the map is an xarray indexed by the packed affinity
+ * (Aff2 << 16 | Aff1 << 8 | Aff0), holding vCPU indices: a lookup walks at
+ * most ceil(24 / XA_CHUNK_SHIFT) levels whatever the size of the VM or the
+ * shape of its topology, and the map takes memory in proportion to the
+ * vCPUs, dense or sparse.  It is built when the first vCPU runs (which is
+ * where the VM-wide rules are checked) and thrown away when a vCPU is
+ * created afterwards.  Lookups are lockless (RCU); building and destroying
+ * are serialised by kvm->arch.config_lock.
  */
 
 #include <linux/kvm_host.h>
@@ -24,13 +33,19 @@
 
 #include <asm/cputype.h>
 #include <asm/kvm_emulate.h>
+#include <uapi/linux/kvm_arm_ext.h>
+
+#include "sys_regs.h"
+
+#define MPIDR_RES1		BIT_ULL(31)
+#define MPIDR_RES0		(GENMASK_ULL(63, 40) | GENMASK_ULL(29, 25))
 
 struct kvm_mpidr_data {
 	struct xarray	map;	/* packed affinity -> vCPU index (xa value) */
 	struct rcu_head	rcu;
 };
 
-/* MPIDR affinity (as MPIDR_HWID_BITMASK) packed into 32 bits. */
+/* MPIDR affinity (Aff3 is always 0 here) packed into 32 bits. */
 static unsigned long mpidr_key(u64 mpidr)
 {
 	return MPIDR_AFFINITY_LEVEL(mpidr, 0) |
@@ -45,42 +60,92 @@ static void mpidr_data_free(struct kvm_mpidr_data *data)
 	kfree_rcu(data, rcu);
 }
 
-/**
- * kvm_mpidr_map_build() - Build the MPIDR map of a VM, if it has none.
- * @kvm:	the VM
- *
- * Where two vCPUs share an affinity, the map keeps the first, as a scan
- * of the vCPUs would find it.  On allocation failure there is no map and
- * lookups fall back to scanning.
+/*
+ * The MPIDR a vCPU has, or will have once initialised: reset_mpidr() gives
+ * an uninitialised vCPU this value at its first KVM_ARM_VCPU_INIT.
  */
-void kvm_mpidr_map_build(struct kvm *kvm)
+static u64 mpidr_of(struct kvm_vcpu *vcpu)
 {
-	struct kvm_mpidr_data *data;
+	u32 id = vcpu->vcpu_id;
+
+	if (vcpu_get_flag(vcpu, VCPU_INITIALIZED))
+		return __vcpu_sys_reg(vcpu, MPIDR_EL1);
+	return MPIDR_RES1 | (id & 0x0f) << MPIDR_LEVEL_SHIFT(0) |
+	       ((id >> 4) & 0xff) << MPIDR_LEVEL_SHIFT(1) |
+	       ((id >> 12) & 0xff) << MPIDR_LEVEL_SHIFT(2);
+}
+
+/* The rules on one value. */
+static int mpidr_check_value(u64 mpidr)
+{
+	if (!(mpidr & MPIDR_RES1) || (mpidr & (MPIDR_RES0 | MPIDR_UP_BITMASK)))
+		return -EINVAL;
+	if (MPIDR_AFFINITY_LEVEL(mpidr, 0) > 15 || MPIDR_AFFINITY_LEVEL(mpidr, 3))
+		return -ERANGE;
+	return 0;
+}
+
+/*
+ * Fill @map with the affinity of every vCPU: @vals[vcpu_idx] where given,
+ * the vCPU's own MPIDR otherwise.  Checks the VM-wide rules.
+ */
+static int mpidr_map_fill(struct kvm *kvm, struct xarray *map, const u64 *vals)
+{
 	struct kvm_vcpu *vcpu;
 	unsigned long c;
+	u64 mt = 0;
+	int ret;
+
+	kvm_for_each_vcpu(c, vcpu, kvm) {
+		u64 mpidr = vals ? vals[c] : mpidr_of(vcpu);
+
+		if (!c)
+			mt = mpidr & MPIDR_MT_BITMASK;
+		else if ((mpidr & MPIDR_MT_BITMASK) != mt)
+			return -EINVAL;
+
+		ret = xa_insert(map, mpidr_key(mpidr), xa_mk_value(c),
+				GFP_KERNEL_ACCOUNT);
+		if (ret)
+			return ret == -EBUSY ? -EEXIST : ret;
+	}
+	return 0;
+}
+
+/**
+ * kvm_mpidr_map_build() - Check the VM's MPIDRs and build its map, if it has none.
+ * @kvm:	the VM
+ *
+ * Called at each vCPU's first run.
+ *
+ * Return: 0 on success; -EEXIST if two vCPUs share an affinity, -EINVAL if
+ * their MT bits differ, -ENOMEM: the VM cannot run until that is fixed.
+ */
+int kvm_mpidr_map_build(struct kvm *kvm)
+{
+	struct kvm_mpidr_data *data;
 	int ret;
 
 	guard(mutex)(&kvm->arch.config_lock);
 
 	if (rcu_access_pointer(kvm->arch.mpidr_data) ||
 	    atomic_read(&kvm->online_vcpus) == 1)
-		return;
+		return 0;
 
 	data = kzalloc(sizeof(*data), GFP_KERNEL_ACCOUNT);
 	if (!data)
-		return;
+		return -ENOMEM;
 	xa_init(&data->map);
 
-	kvm_for_each_vcpu(c, vcpu, kvm) {
-		ret = xa_insert(&data->map, mpidr_key(kvm_vcpu_get_mpidr_aff(vcpu)),
-				xa_mk_value(c), GFP_KERNEL_ACCOUNT);
-		if (ret && ret != -EBUSY) {
-			mpidr_data_free(data);
-			return;
-		}
+	ret = mpidr_map_fill(kvm, &data->map, NULL);
+	if (ret) {
+		xa_destroy(&data->map);
+		kfree(data);
+		return ret;
 	}
 
 	rcu_assign_pointer(kvm->arch.mpidr_data, data);
+	return 0;
 }
 
 /**
@@ -127,4 +192,163 @@ struct kvm_vcpu *kvm_mpidr_map_lookup(struct kvm *kvm, u64 mpidr)
 	if (vcpu && kvm_vcpu_get_mpidr_aff(vcpu) != mpidr)
 		vcpu = NULL;
 	return vcpu;
+}
+
+/* MPIDRs cannot change once the VM has run or its map exists. */
+static bool mpidrs_fixed(struct kvm *kvm)
+{
+	lockdep_assert_held(&kvm->arch.config_lock);
+
+	return kvm_vm_has_ran_once(kvm) || rcu_access_pointer(kvm->arch.mpidr_data);
+}
+
+/**
+ * kvm_mpidr_set_user() - KVM_SET_ONE_REG of MPIDR_EL1.
+ * @vcpu:	the vCPU, its mutex held by the ioctl
+ * @rd:		the register's descriptor
+ * @val:	the value
+ *
+ * Return: 0, or -EINVAL/-ERANGE for a value the rules refuse, -EBUSY for a
+ * new value once the VM has run.
+ */
+int kvm_mpidr_set_user(struct kvm_vcpu *vcpu, const struct sys_reg_desc *rd, u64 val)
+{
+	struct kvm *kvm = vcpu->kvm;
+	int ret;
+
+	ret = mpidr_check_value(val);
+	if (ret)
+		return ret;
+
+	guard(mutex)(&kvm->arch.config_lock);
+
+	if (__vcpu_sys_reg(vcpu, rd->reg) == val)
+		return 0;
+	if (mpidrs_fixed(kvm))
+		return -EBUSY;
+	__vcpu_sys_reg(vcpu, rd->reg) = val;
+	return 0;
+}
+
+/*
+ * Check a batch on its own: entries, values, vCPUs.  Fills @vals (indexed
+ * by vCPU index) with the MPIDRs the VM would have after it.
+ */
+static int mpidr_batch_check(struct kvm *kvm, const struct kvm_arm_mpidr_entry *e,
+			     u32 nr, u64 *vals)
+{
+	unsigned long *seen;
+	struct kvm_vcpu *vcpu;
+	unsigned long c;
+	int ret = 0;
+	u32 i;
+
+	lockdep_assert_held(&kvm->lock);
+
+	seen = bitmap_zalloc(atomic_read(&kvm->online_vcpus), GFP_KERNEL_ACCOUNT);
+	if (!seen)
+		return -ENOMEM;
+
+	kvm_for_each_vcpu(c, vcpu, kvm)
+		vals[c] = mpidr_of(vcpu);
+
+	for (i = 0; i < nr && !ret; i++) {
+		ret = e[i].reserved ? -EINVAL : mpidr_check_value(e[i].mpidr);
+		if (ret)
+			break;
+		vcpu = kvm_get_vcpu_by_id(kvm, e[i].vcpu_id);
+		if (!vcpu)
+			ret = -ENOENT;
+		else if (!vcpu_get_flag(vcpu, VCPU_INITIALIZED))
+			ret = -ENOEXEC;
+		else if (test_and_set_bit(vcpu->vcpu_idx, seen))
+			ret = -EINVAL;
+		else
+			vals[vcpu->vcpu_idx] = e[i].mpidr;
+	}
+
+	bitmap_free(seen);
+	return ret;
+}
+
+/**
+ * kvm_mpidr_set_batch() - KVM_ARM_SET_MPIDRS: set the MPIDRs of many vCPUs.
+ * @kvm:	the VM
+ * @argp:	the struct kvm_arm_mpidrs, in userspace
+ *
+ * The VM as it would be after the call is checked as a whole, so that
+ * values can be swapped or a topology replaced without a transient
+ * duplicate; either every entry is applied or none.
+ *
+ * Return: 0; -EFAULT; -EINVAL for flags, a reserved field, a count of 0, a
+ * vCPU named twice, a value the rules refuse or MT bits that would differ;
+ * -E2BIG for more entries than KVM_CAP_ARM_MPIDR_USER; -ERANGE for Aff0 > 15 or
+ * Aff3 != 0; -ENOENT for a vCPU id that does not exist; -ENOEXEC for a vCPU
+ * not initialised yet; -EEXIST for an affinity two vCPUs would share;
+ * -EBUSY once the VM has run, or while a vCPU is in an ioctl; -ENOMEM.
+ */
+int kvm_mpidr_set_batch(struct kvm *kvm, struct kvm_arm_mpidrs __user *argp)
+{
+	struct kvm_arm_mpidr_entry *e;
+	struct kvm_arm_mpidrs hdr;
+	struct kvm_vcpu *vcpu;
+	struct xarray map;
+	u64 *vals;
+	int ret;
+	u32 i;
+
+	if (copy_from_user(&hdr, argp, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.flags || !hdr.nr_entries)
+		return -EINVAL;
+	if (hdr.nr_entries > KVM_MAX_VCPUS)
+		return -E2BIG;
+
+	e = kvmalloc_array(hdr.nr_entries, sizeof(*e), GFP_KERNEL_ACCOUNT);
+	if (!e)
+		return -ENOMEM;
+	vals = NULL;
+	ret = -EFAULT;
+	if (copy_from_user(e, argp->entries, array_size(hdr.nr_entries, sizeof(*e))))
+		goto out_free;
+
+	/* vCPUs are created under kvm->lock: their number is stable below. */
+	mutex_lock(&kvm->lock);
+	ret = -ENOMEM;
+	vals = kvmalloc_array(atomic_read(&kvm->online_vcpus), sizeof(*vals),
+			      GFP_KERNEL_ACCOUNT);
+	if (!vals)
+		goto out_unlock_kvm;
+	ret = -EBUSY;
+	if (!lock_all_vcpus(kvm))
+		goto out_unlock_kvm;
+	mutex_lock(&kvm->arch.config_lock);
+
+	if (mpidrs_fixed(kvm))
+		goto out_unlock;
+
+	ret = mpidr_batch_check(kvm, e, hdr.nr_entries, vals);
+	if (ret)
+		goto out_unlock;
+
+	xa_init(&map);
+	ret = mpidr_map_fill(kvm, &map, vals);
+	xa_destroy(&map);
+	if (ret)
+		goto out_unlock;
+
+	for (i = 0; i < hdr.nr_entries; i++) {
+		vcpu = kvm_get_vcpu_by_id(kvm, e[i].vcpu_id);
+		__vcpu_sys_reg(vcpu, MPIDR_EL1) = e[i].mpidr;
+	}
+
+out_unlock:
+	mutex_unlock(&kvm->arch.config_lock);
+	unlock_all_vcpus(kvm);
+out_unlock_kvm:
+	mutex_unlock(&kvm->lock);
+out_free:
+	kvfree(vals);
+	kvfree(e);
+	return ret;
 }

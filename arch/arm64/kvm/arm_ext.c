@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * arm_ext.c - entry points of the KVM/arm64 scalability extension.
+ *
+ * Owns the extension's capabilities (KVM_CHECK_EXTENSION) and the dispatch
+ * of its VM ioctls, all declared in include/uapi/linux/kvm_arm_ext.h.  The
+ * work is done by the file that owns each feature: mpidr_user.c for the
+ * user-defined topology.
+ */
+
+#include <linux/kvm_host.h>
+#include <uapi/linux/kvm_arm_ext.h>
+
+/**
+ * kvm_arm_ext_check_extension() - Answer KVM_CHECK_EXTENSION for the extension.
+ * @kvm:	the VM, or NULL when asked on /dev/kvm
+ * @ext:	the capability
+ *
+ * Return: the capability's value, 0 for one the extension does not own.
+ */
+int kvm_arm_ext_check_extension(struct kvm *kvm, long ext)
+{
+	switch (ext) {
+	case KVM_CAP_ARM_MPIDR_USER:
+		return KVM_MAX_VCPUS;
+	default:
+		return 0;
+	}
+}
+
+/**
+ * kvm_arm_ext_vm_ioctl() - Run one of the extension's VM ioctls.
+ * @kvm:	the VM
+ * @ioctl:	the ioctl number
+ * @arg:	its argument
+ *
+ * Return: the ioctl's result, -EINVAL for an ioctl that is not the
+ * extension's (what KVM answers for an unknown VM ioctl).
+ */
+long kvm_arm_ext_vm_ioctl(struct kvm *kvm, unsigned int ioctl, unsigned long arg)
+{
+	void __user *argp = (void __user *)arg;
+
+	switch (ioctl) {
+	case KVM_ARM_SET_MPIDRS:
+		return kvm_mpidr_set_batch(kvm, argp);
+	default:
+		return -EINVAL;
+	}
+}
