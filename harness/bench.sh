@@ -11,11 +11,17 @@
 # test's guest memory; and the kernel's part alone: free memory gone less
 # anonymous and page-cache growth) and MMIO-bus registrations, with patched/vanilla
 # ratios; writes build/bench/bench.md and build/bench/bench.png.
+# The same sessions measure, in the guest, the cost of a targeted SGI (to
+# the last vCPU and to random ones) at 64 and 512 vCPUs on both kernels
+# and 4096 on the patched one, with KVM's default topology and a sparse
+# one (mpidr_topology -b).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 SIZES_BOTH=${KVMX_BENCH_BOTH:-"64 128 256 512"}
 SIZES_PATCHED=${KVMX_BENCH_PATCHED:-"1024 2048 4096"}
+SGI_BOTH=${KVMX_BENCH_SGI_BOTH:-"64 512"}
+SGI_PATCHED=${KVMX_BENCH_SGI_PATCHED:-"4096"}
 REPS=${KVMX_BENCH_REPS:-3}	# each size this many times, the median reported
 out=$BUILD/bench
 mkdir -p "$out"
@@ -33,9 +39,16 @@ for t in vanilla patched; do
 	sizes=$SIZES_BOTH
 	[ $t = patched ] && sizes="$sizes $SIZES_PATCHED"
 	: >"$out/$t.list"
+	sgi_sizes=$SGI_BOTH
+	[ $t = patched ] && sgi_sizes="$sgi_sizes $SGI_PATCHED"
 	for r in $(seq "$REPS"); do
 		for n in $sizes; do
 			echo "900 bench-$n.$r /kvmx/probe kvm_io_bus_register_dev patched/aarch64/vgic_v3_scale -n $n" >>"$out/$t.list"
+		done
+		for n in $sgi_sizes; do
+			for topo in default sparse; do
+				echo "300 sgi-$n-$topo.$r patched/aarch64/mpidr_topology -b -n $n -t $topo" >>"$out/$t.list"
+			done
 		done
 	done
 	"$HARNESS/mkinitrd.sh" "$out/$t.list" "$out/$t.cpio"

@@ -18,6 +18,7 @@ import sys
 FIG = re.compile(r'vcpus=(\d+) regions=(\d+) create=([0-9.]+)s vgic=([0-9.]+)s '
                  r'run=([0-9.]+)s mem=(-?\d+)kB(?: kmem=(-?\d+)kB)?')
 PROBE = re.compile(r'probe: kvm_io_bus_register_dev calls=(-?\d+)')
+SGI = re.compile(r'sgi-bench vcpus=(\d+) topology=(\w+) last=(\d+)ns random=(\d+)ns')
 TAP = re.compile(r'^(ok|not ok) \d+ - bench-(\d+)(?:\.\d+)?')
 
 
@@ -61,6 +62,46 @@ def parse(path):
     return rows
 
 
+def parse_sgi(path):
+    """Per (vCPUs, topology): median ns per SGI to the last and to random vCPUs."""
+    runs = {}
+    if not os.path.exists(path):
+        return {}
+    for line in open(path, errors='replace'):
+        m = SGI.search(line)
+        if m:
+            key = (int(m.group(1)), m.group(2))
+            runs.setdefault(key, []).append((int(m.group(3)), int(m.group(4))))
+    return {k: (statistics.median(a for a, _ in v), statistics.median(b for _, b in v))
+            for k, v in runs.items()}
+
+
+def sgi_table(d):
+    runs = {k: parse_sgi(os.path.join(d, k + '.log')) for k in ('vanilla', 'patched')}
+    keys = sorted(set(runs['vanilla']) | set(runs['patched']))
+    if not keys:
+        return []
+    lines = ['', '| vCPUs | topology | kernel | ns/SGI to last | ns/SGI to random |',
+             '|---|---|---|---|---|']
+    for key in keys:
+        for k in ('vanilla', 'patched'):
+            if key in runs[k]:
+                lines.append('| %d | %s | %s | %d | %d |' % (key + (k,) + runs[k][key]))
+    p = runs['patched']
+    for topo in ('default', 'sparse'):
+        if (64, topo) in p and (4096, topo) in p and p[(64, topo)][1]:
+            lines.append('SGI cost, %s topology: 4096/64 = %.2f to last, %.2f to random '
+                         '(target: within 1.5)' %
+                         (topo, p[(4096, topo)][0] / float(p[(64, topo)][0]),
+                          p[(4096, topo)][1] / float(p[(64, topo)][1])))
+    v = runs['vanilla']
+    for topo in ('default', 'sparse'):
+        if (512, topo) in p and (512, topo) in v:
+            lines.append('SGI cost at 512, %s topology: patched/vanilla = %.2f to random'
+                         % (topo, p[(512, topo)][1] / float(v[(512, topo)][1])))
+    return lines
+
+
 def main():
     d = sys.argv[1]
     runs = {k: parse(os.path.join(d, k + '.log')) for k in ('vanilla', 'patched')}
@@ -101,7 +142,7 @@ def main():
     if p.get(4096, {}).get('kmem'):
         notes.append('kernel memory at 4096 vCPUs: patched %.1f KiB/vCPU'
                      % (p[4096]['kmem'] / 4096.0))
-    text = '\n'.join(lines + [''] + notes) + '\n'
+    text = '\n'.join(lines + [''] + notes + sgi_table(d)) + '\n'
     open(os.path.join(d, 'bench.md'), 'w').write(text)
     print(text)
     try:

@@ -170,15 +170,17 @@ void kvm_mpidr_map_destroy(struct kvm *kvm)
  * kvm_mpidr_map_lookup() - Find a vCPU by MPIDR through the map.
  * @kvm:	the VM
  * @mpidr:	the affinity, as MPIDR_HWID_BITMASK
+ * @vcpu:	set to the vCPU whose affinity is @mpidr, or NULL if none has it
  *
- * Return: the vCPU whose MPIDR affinity is @mpidr, or NULL when the VM has
- * no map yet, the map has no such affinity, or the vCPU it names has
- * changed its MPIDR since the map was built (the caller then scans).
+ * Once the map exists MPIDRs are fixed and unique, so its answer is final,
+ * a miss included.
+ *
+ * Return: false if the VM has no map (it has not run yet, or has a single
+ * vCPU): the caller must search the vCPUs itself.
  */
-struct kvm_vcpu *kvm_mpidr_map_lookup(struct kvm *kvm, u64 mpidr)
+bool kvm_mpidr_map_lookup(struct kvm *kvm, u64 mpidr, struct kvm_vcpu **vcpu)
 {
 	struct kvm_mpidr_data *data;
-	struct kvm_vcpu *vcpu = NULL;
 	void *entry = NULL;
 
 	rcu_read_lock();
@@ -187,11 +189,10 @@ struct kvm_vcpu *kvm_mpidr_map_lookup(struct kvm *kvm, u64 mpidr)
 		entry = xa_load(&data->map, mpidr_key(mpidr));
 	rcu_read_unlock();
 
-	if (entry)
-		vcpu = kvm_get_vcpu(kvm, xa_to_value(entry));
-	if (vcpu && kvm_vcpu_get_mpidr_aff(vcpu) != mpidr)
-		vcpu = NULL;
-	return vcpu;
+	if (!data)
+		return false;
+	*vcpu = entry ? kvm_get_vcpu(kvm, xa_to_value(entry)) : NULL;
+	return true;
 }
 
 /* MPIDRs cannot change once the VM has run or its map exists. */
