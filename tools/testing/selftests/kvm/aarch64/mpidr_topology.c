@@ -137,7 +137,7 @@ static void guest_code(void)
 {
 	u32 cpu = guest_get_vcpuid();
 	u64 mpidr = read_sysreg(mpidr_el1);
-	volatile void *rd = (volatile void *)gicv3_redist_base[cpu];
+	void *rd = (void *)gicv3_redist_base[cpu];
 	u64 typer = readq_relaxed(rd + GICR_TYPER);
 	int k;
 
@@ -354,12 +354,37 @@ static void test_value_rules(void)
 			      ARRAY_SIZE(bad));
 }
 
+/* Two entries: vCPUs 0 and 1 to fresh affinities. */
+static void reset_batch(struct kvm_arm_mpidrs *b)
+{
+	memset(b, 0, sizeof(*b) + 2 * sizeof(b->entries[0]));
+	b->nr_entries = 2;
+	b->entries[0].vcpu_id = 0;
+	b->entries[0].mpidr = MPIDR_RES1 | 0x10000;
+	b->entries[1].vcpu_id = 1;
+	b->entries[1].mpidr = MPIDR_RES1 | 0x10001;
+}
+
+static unsigned int nr_refused;
+
+/* @b must fail with @err and change no vCPU's MPIDR. */
+static void expect_batch(struct kvm_vm *vm, struct kvm_arm_mpidrs *b,
+			 struct kvm_vcpu **vcpus, int err, const char *what)
+{
+	int ret = set_batch(vm, b);
+
+	TEST_ASSERT(ret && errno == err, "%s: ret %d errno %d, want %d",
+		    what, ret, errno, err);
+	assert_unchanged(vcpus, 4, what);
+	nr_refused++;
+}
+
 static void test_batch_rules(void)
 {
 	struct kvm_vcpu *vcpus[4];
 	struct kvm_arm_mpidrs *b;
 	struct kvm_vm *vm;
-	unsigned int i, n = 0;
+	unsigned int i;
 	int fd, ret;
 
 	vm = vm_create_with_vcpus(4, guest_code, vcpus);
@@ -367,72 +392,56 @@ static void test_batch_rules(void)
 		mpidr_g[i] = get_mpidr(vcpus[i]);
 	b = batch_alloc(2);
 
-#define EXPECT_BATCH(err, what) do {						\
-	ret = set_batch(vm, b);							\
-	TEST_ASSERT(ret && errno == (err), "%s: ret %d errno %d, want %d",	\
-		    what, ret, errno, err);					\
-	assert_unchanged(vcpus, 4, what);					\
-	n++;									\
-} while (0)
-#define RESET_BATCH() do {							\
-	memset(b, 0, sizeof(*b) + 2 * sizeof(b->entries[0]));		\
-	b->nr_entries = 2;							\
-	b->entries[0].vcpu_id = 0;						\
-	b->entries[0].mpidr = MPIDR_RES1 | 0x10000;				\
-	b->entries[1].vcpu_id = 1;						\
-	b->entries[1].mpidr = MPIDR_RES1 | 0x10001;				\
-} while (0)
-
-	RESET_BATCH();
+	reset_batch(b);
 	b->flags = 1;
-	EXPECT_BATCH(EINVAL, "flags 1");
-	RESET_BATCH();
+	expect_batch(vm, b, vcpus, EINVAL, "flags 1");
+	reset_batch(b);
 	b->nr_entries = 0;
-	EXPECT_BATCH(EINVAL, "no entries");
-	RESET_BATCH();
+	expect_batch(vm, b, vcpus, EINVAL, "no entries");
+	reset_batch(b);
 	b->nr_entries = kvm_check_cap(KVM_CAP_ARM_MPIDR_USER) + 1;
-	EXPECT_BATCH(E2BIG, "more entries than the capability");
-	RESET_BATCH();
+	expect_batch(vm, b, vcpus, E2BIG, "more entries than the capability");
+	reset_batch(b);
 	b->entries[1].reserved = 1;
-	EXPECT_BATCH(EINVAL, "reserved field set");
-	RESET_BATCH();
+	expect_batch(vm, b, vcpus, EINVAL, "reserved field set");
+	reset_batch(b);
 	b->entries[1].vcpu_id = 4;
-	EXPECT_BATCH(ENOENT, "vCPU 4 does not exist");
-	RESET_BATCH();
+	expect_batch(vm, b, vcpus, ENOENT, "vCPU 4 does not exist");
+	reset_batch(b);
 	b->entries[1].vcpu_id = 0;
-	EXPECT_BATCH(EINVAL, "vCPU 0 twice");
-	RESET_BATCH();
+	expect_batch(vm, b, vcpus, EINVAL, "vCPU 0 twice");
+	reset_batch(b);
 	b->entries[1].mpidr = b->entries[0].mpidr;
-	EXPECT_BATCH(EEXIST, "duplicate within the batch");
-	RESET_BATCH();
+	expect_batch(vm, b, vcpus, EEXIST, "duplicate within the batch");
+	reset_batch(b);
 	b->entries[1].mpidr = mpidr_g[3];
-	EXPECT_BATCH(EEXIST, "duplicate of vCPU 3, not in the batch");
-	RESET_BATCH();
+	expect_batch(vm, b, vcpus, EEXIST, "duplicate of vCPU 3, not in the batch");
+	reset_batch(b);
 	b->entries[1].mpidr |= MPIDR_MT;
-	EXPECT_BATCH(EINVAL, "MT set on one vCPU only");
-	RESET_BATCH();
+	expect_batch(vm, b, vcpus, EINVAL, "MT set on one vCPU only");
+	reset_batch(b);
 	b->entries[1].mpidr = MPIDR_RES1 | 16;
-	EXPECT_BATCH(ERANGE, "Aff0 16");
-	RESET_BATCH();
+	expect_batch(vm, b, vcpus, ERANGE, "Aff0 16");
+	reset_batch(b);
 	b->entries[1].mpidr = MPIDR_RES1 | BIT_ULL(32);
-	EXPECT_BATCH(ERANGE, "Aff3 1");
-	RESET_BATCH();
+	expect_batch(vm, b, vcpus, ERANGE, "Aff3 1");
+	reset_batch(b);
 	b->entries[1].mpidr &= ~MPIDR_RES1;
-	EXPECT_BATCH(EINVAL, "RES1 clear");
+	expect_batch(vm, b, vcpus, EINVAL, "RES1 clear");
 	ret = ioctl(vm->fd, KVM_ARM_SET_MPIDRS, (void *)8);
 	TEST_ASSERT(ret && errno == EFAULT, "bad pointer: ret %d errno %d", ret, errno);
 	assert_unchanged(vcpus, 4, "bad pointer");
-	n++;
+	nr_refused++;
 
 	/* A vCPU that is not initialised yet */
 	fd = __vm_ioctl(vm, KVM_CREATE_VCPU, (void *)5ul);
 	TEST_ASSERT(fd >= 0, "KVM_CREATE_VCPU 5: errno %d", errno);
-	RESET_BATCH();
+	reset_batch(b);
 	b->entries[1].vcpu_id = 5;
-	EXPECT_BATCH(ENOEXEC, "vCPU 5 not initialised");
+	expect_batch(vm, b, vcpus, ENOEXEC, "vCPU 5 not initialised");
 
 	/* Swap two vCPUs' values: only as a whole */
-	RESET_BATCH();
+	reset_batch(b);
 	b->entries[0].mpidr = mpidr_g[1];
 	b->entries[1].mpidr = mpidr_g[0];
 	TEST_ASSERT(!set_batch(vm, b), "swap: errno %d", errno);
@@ -441,7 +450,7 @@ static void test_batch_rules(void)
 	close(fd);
 	free(b);
 	kvm_vm_free(vm);
-	ksft_test_result_pass("KVM_ARM_SET_MPIDRS: %u bad batches refused, a swap applied\n", n);
+	ksft_test_result_pass("KVM_ARM_SET_MPIDRS: %u bad batches refused, a swap applied\n", nr_refused);
 }
 
 /* KVM_SET_ONE_REG may leave a duplicate or mixed MT until KVM_RUN. */
@@ -489,7 +498,7 @@ static void test_run_rules(void)
 	free(b);
 	close(gic_fd);
 	kvm_vm_free(vm);
-	ksft_test_result_pass("first KVM_RUN refuses duplicates and mixed MT; MPIDRs fixed after\n");
+	ksft_test_result_pass("first KVM_RUN refuses duplicates, mixed MT; then fixed\n");
 }
 
 /* Run every vCPU to @stage; for STAGE_PENDING check each one's SGIs. */
@@ -650,7 +659,7 @@ static void test_move(unsigned int nr, enum topo t)
 			      topo_name[t], nr);
 }
 
-static void bench(unsigned int nr, enum topo t, u32 sgis)
+static void measure_sgis(unsigned int nr, enum topo t, u32 sgis)
 {
 	struct kvm_vcpu **vcpus = calloc(nr, sizeof(*vcpus));
 	struct kvm_vm *vm;
@@ -724,7 +733,7 @@ int main(int argc, char *argv[])
 	ksft_print_header();
 	if (do_bench) {
 		ksft_set_plan(1);
-		bench(nr_vcpus, t, sgis);
+		measure_sgis(nr_vcpus, t, sgis);
 		ksft_finished();
 	}
 

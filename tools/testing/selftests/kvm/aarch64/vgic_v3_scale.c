@@ -58,24 +58,24 @@ struct meminfo {
 
 static void read_meminfo(struct meminfo *mi)
 {
+	const struct { const char *name; long *kb; } fields[] = {
+		{ "MemAvailable:", &mi->avail },	{ "MemFree:", &mi->free },
+		{ "AnonPages:", &mi->anon },		{ "Cached:", &mi->cached },
+		{ "Buffers:", &mi->buffers },		{ "Slab:", &mi->slab },
+		{ "VmallocUsed:", &mi->vmalloc },	{ "PageTables:", &mi->pgtables },
+		{ "SecPageTables:", &mi->sec_pgtables },
+		{ "KernelStack:", &mi->kstack },	{ "Percpu:", &mi->percpu },
+	};
 	char line[128];
 	FILE *f = fopen("/proc/meminfo", "r");
+	unsigned int i;
 
 	memset(mi, 0, sizeof(*mi));
 	TEST_ASSERT(f, "/proc/meminfo");
-	while (fgets(line, sizeof(line), f)) {
-		sscanf(line, "MemAvailable: %ld kB", &mi->avail);
-		sscanf(line, "MemFree: %ld kB", &mi->free);
-		sscanf(line, "AnonPages: %ld kB", &mi->anon);
-		sscanf(line, "Cached: %ld kB", &mi->cached);
-		sscanf(line, "Buffers: %ld kB", &mi->buffers);
-		sscanf(line, "Slab: %ld kB", &mi->slab);
-		sscanf(line, "VmallocUsed: %ld kB", &mi->vmalloc);
-		sscanf(line, "PageTables: %ld kB", &mi->pgtables);
-		sscanf(line, "SecPageTables: %ld kB", &mi->sec_pgtables);
-		sscanf(line, "KernelStack: %ld kB", &mi->kstack);
-		sscanf(line, "Percpu: %ld kB", &mi->percpu);
-	}
+	while (fgets(line, sizeof(line), f))
+		for (i = 0; i < ARRAY_SIZE(fields); i++)
+			if (!strncmp(line, fields[i].name, strlen(fields[i].name)))
+				*fields[i].kb = strtol(line + strlen(fields[i].name), NULL, 10);
 	fclose(f);
 }
 
@@ -260,15 +260,15 @@ int main(int argc, char *argv[])
 
 	t0 = now();
 	checked = check_uaccess(vcpus, nr_vcpus, gic_fd, &layout);
-	ksft_print_msg("vcpus=%u regions=%u create=%.3fs vgic=%.3fs run=%.3fs mem=%ldkB kmem=%ldkB\n",
-		       nr_vcpus, layout.nr_regions, t_create, t_vgic, t_run,
-		       mem0.avail - mem1.avail, kernel_kb(&mem0, &mem1));
-	ksft_print_msg("kernel memory: slab=%ldkB vmalloc=%ldkB pagetables=%ldkB secpagetables=%ldkB kstack=%ldkB percpu=%ldkB anon=%ldkB\n",
+	ksft_print_msg("vcpus=%u regions=%u create=%.3fs vgic=%.3fs run=%.3fs",
+		       nr_vcpus, layout.nr_regions, t_create, t_vgic, t_run);
+	printf(" mem=%ldkB kmem=%ldkB\n", mem0.avail - mem1.avail, kernel_kb(&mem0, &mem1));
+	ksft_print_msg("kernel memory: slab=%ldkB vmalloc=%ldkB pagetables=%ldkB",
 		       mem1.slab - mem0.slab, mem1.vmalloc - mem0.vmalloc,
-		       mem1.pgtables - mem0.pgtables,
-		       mem1.sec_pgtables - mem0.sec_pgtables,
-		       mem1.kstack - mem0.kstack, mem1.percpu - mem0.percpu,
-		       mem1.anon - mem0.anon);
+		       mem1.pgtables - mem0.pgtables);
+	printf(" secpagetables=%ldkB kstack=%ldkB percpu=%ldkB anon=%ldkB\n",
+	       mem1.sec_pgtables - mem0.sec_pgtables, mem1.kstack - mem0.kstack,
+	       mem1.percpu - mem0.percpu, mem1.anon - mem0.anon);
 	ksft_print_msg("userspace GICR_TYPER of %u vCPUs checked in %.3fs\n",
 		       checked, now() - t0);
 	ksft_test_result_pass("%u vCPUs over %u redistributor regions ran once each\n",
