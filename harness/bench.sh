@@ -14,7 +14,9 @@
 # The same sessions measure, in the guest, the cost of a targeted SGI (to
 # the last vCPU and to random ones) at 64 and 512 vCPUs on both kernels
 # and 4096 on the patched one, with KVM's default topology and a sparse
-# one (mpidr_topology -b).
+# one (mpidr_topology -b); and, on the patched kernel, the cost of a
+# refused PSCI CPU_ON (parked vCPU, in the kernel, against the SMCCC filter
+# forwarding it to the VMM) and the hot-add latency (vcpu_hotplug -b).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -45,6 +47,7 @@ for t in vanilla patched; do
 		for n in $sizes; do
 			echo "900 bench-$n.$r /kvmx/probe kvm_io_bus_register_dev patched/aarch64/vgic_v3_scale -n $n" >>"$out/$t.list"
 		done
+		[ $t = patched ] && echo "300 hotplug.$r patched/aarch64/vcpu_hotplug -b" >>"$out/$t.list"
 		for n in $sgi_sizes; do
 			for topo in default sparse; do
 				echo "300 sgi-$n-$topo.$r patched/aarch64/mpidr_topology -b -n $n -t $topo" >>"$out/$t.list"

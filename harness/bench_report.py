@@ -102,6 +102,34 @@ def sgi_table(d):
     return lines
 
 
+HOTPLUG = re.compile(r'refused-cpu-on in-kernel=(\d+)ns smccc-filter-to-vmm=(\d+)ns')
+HOTADD = re.compile(r'hot-add latency=(\d+)us')
+
+
+def hotplug_lines(d):
+    path = os.path.join(d, 'patched.log')
+    if not os.path.exists(path):
+        return []
+    k, u, a = [], [], []
+    for line in open(path, errors='replace'):
+        m = HOTPLUG.search(line)
+        if m:
+            k.append(int(m.group(1)))
+            u.append(int(m.group(2)))
+        m = HOTADD.search(line)
+        if m:
+            a.append(int(m.group(1)))
+    if not k:
+        return []
+    km, um = statistics.median(k), statistics.median(u)
+    lines = ['', 'refused PSCI CPU_ON (median of %d runs): in the kernel (parked vCPU) %d ns, '
+             'forwarded to the VMM by the SMCCC filter %d ns: %.1fx' % (len(k), km, um, um / km)]
+    if a:
+        lines.append('hot-add latency (unpark, CPU_ON, first guest instruction): %d us'
+                     % statistics.median(a))
+    return lines
+
+
 def main():
     d = sys.argv[1]
     runs = {k: parse(os.path.join(d, k + '.log')) for k in ('vanilla', 'patched')}
@@ -142,7 +170,7 @@ def main():
     if p.get(4096, {}).get('kmem'):
         notes.append('kernel memory at 4096 vCPUs: patched %.1f KiB/vCPU'
                      % (p[4096]['kmem'] / 4096.0))
-    text = '\n'.join(lines + [''] + notes + sgi_table(d)) + '\n'
+    text = '\n'.join(lines + [''] + notes + sgi_table(d) + hotplug_lines(d)) + '\n'
     open(os.path.join(d, 'bench.md'), 'w').write(text)
     print(text)
     try:

@@ -3,9 +3,9 @@
  * arm_ext.c - entry points of the KVM/arm64 scalability extension.
  *
  * Owns the extension's capabilities (KVM_CHECK_EXTENSION) and the dispatch
- * of its VM ioctls, all declared in include/uapi/linux/kvm_arm_ext.h.  The
+ * of its VM and vCPU ioctls, all declared in include/uapi/linux/kvm_arm_ext.h.  The
  * work is done by the file that owns each feature: mpidr_user.c for the
- * user-defined topology.
+ * user-defined topology, vcpu_park.c for parked vCPUs.
  */
 
 #include <linux/kvm_host.h>
@@ -23,6 +23,8 @@ int kvm_arm_ext_check_extension(struct kvm *kvm, long ext)
 	switch (ext) {
 	case KVM_CAP_ARM_MPIDR_USER:
 		return KVM_MAX_VCPUS;
+	case KVM_CAP_ARM_VCPU_PARK:
+		return 1;
 	default:
 		return 0;
 	}
@@ -44,6 +46,30 @@ long kvm_arm_ext_vm_ioctl(struct kvm *kvm, unsigned int ioctl, unsigned long arg
 	switch (ioctl) {
 	case KVM_ARM_SET_MPIDRS:
 		return kvm_mpidr_set_batch(kvm, argp);
+	default:
+		return -EINVAL;
+	}
+}
+
+/**
+ * kvm_arm_ext_vcpu_ioctl() - Run one of the extension's vCPU ioctls.
+ * @vcpu:	the vCPU, its mutex held
+ * @ioctl:	the ioctl number
+ * @arg:	its argument
+ *
+ * Return: the ioctl's result; -EINVAL for an argument other than 0, or an
+ * ioctl that is not the extension's.
+ */
+long kvm_arm_ext_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned int ioctl,
+			    unsigned long arg)
+{
+	switch (ioctl) {
+	case KVM_ARM_VCPU_PARK:
+		return arg ? -EINVAL : kvm_arm_vcpu_park(vcpu);
+	case KVM_ARM_VCPU_UNPARK:
+		return arg ? -EINVAL : kvm_arm_vcpu_unpark(vcpu);
+	case KVM_ARM_VCPU_PARKED:
+		return arg ? -EINVAL : kvm_arm_vcpu_parked(vcpu);
 	default:
 		return -EINVAL;
 	}

@@ -3,7 +3,8 @@
  * kvm_arm_ext.h - userspace ABI of the KVM/arm64 scalability extension.
  *
  * Capabilities, ioctls and structures a VMM uses on top of <linux/kvm.h>:
- * user-defined vCPU topology (batch MPIDR setting).  Semantics and errors
+ * user-defined vCPU topology (batch MPIDR setting) and vCPU hotplug (parked
+ * vCPUs).  Semantics and errors
  * are in Documentation/virt/kvm/arm-scalability.rst.
  *
  * The capability and ioctl numbers are provisional: capabilities live in a
@@ -23,6 +24,8 @@
 #define KVM_CAP_ARM_EXT_BASE		0x10000
 /* > 0: KVM_ARM_SET_MPIDRS exists; the value is the most entries per call */
 #define KVM_CAP_ARM_MPIDR_USER		(KVM_CAP_ARM_EXT_BASE + 0)
+/* 1: KVM_ARM_VCPU_PARK, KVM_ARM_VCPU_UNPARK and KVM_ARM_VCPU_PARKED exist */
+#define KVM_CAP_ARM_VCPU_PARK		(KVM_CAP_ARM_EXT_BASE + 1)
 
 /* One vCPU's MPIDR_EL1, as KVM_ARM_SET_MPIDRS takes it */
 struct kvm_arm_mpidr_entry {
@@ -39,5 +42,14 @@ struct kvm_arm_mpidrs {
 
 /* VM ioctl: set the MPIDR_EL1 of several vCPUs at once, checked as a whole */
 #define KVM_ARM_SET_MPIDRS		_IOW(KVM_ARM_EXT_IO, 0xf0, struct kvm_arm_mpidrs)
+
+/*
+ * vCPU ioctls, argument 0.  PARK makes a vCPU absent (powered off, cannot
+ * run, refused by PSCI CPU_ON, deaf to SGIs), UNPARK present again (powered
+ * off); PARKED returns 1 for a parked vCPU, 0 otherwise.
+ */
+#define KVM_ARM_VCPU_PARK		_IO(KVM_ARM_EXT_IO, 0xf1)
+#define KVM_ARM_VCPU_UNPARK		_IO(KVM_ARM_EXT_IO, 0xf2)
+#define KVM_ARM_VCPU_PARKED		_IO(KVM_ARM_EXT_IO, 0xf3)
 
 #endif /* _UAPI_LINUX_KVM_ARM_EXT_H */

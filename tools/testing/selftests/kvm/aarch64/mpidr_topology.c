@@ -30,6 +30,7 @@
 #include "test_util.h"
 #include "vgic.h"
 #include "vgic_rdist.h"
+#include "vm_move.h"
 
 #define NR_IRQS		64
 #define MPIDR_RES1	BIT_ULL(31)
@@ -185,34 +186,6 @@ static void guest_psci(void)
 	GUEST_DONE();
 }
 
-static struct ucall *run_to(struct kvm_vcpu *vcpu, u64 stage, struct ucall *uc)
-{
-	vcpu_run(vcpu);
-	switch (get_ucall(vcpu, uc)) {
-	case UCALL_SYNC:
-		break;
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(*uc);
-		break;
-	default:
-		TEST_FAIL("vCPU %u: unexpected exit %s", vcpu->id,
-			  exit_reason_str(vcpu->run->exit_reason));
-	}
-	TEST_ASSERT(uc->args[1] == stage, "vCPU %u at stage %lu, want %lu",
-		    vcpu->id, uc->args[1], stage);
-	return uc;
-}
-
-static void run_done(struct kvm_vcpu *vcpu)
-{
-	struct ucall uc;
-
-	vcpu_run(vcpu);
-	if (get_ucall(vcpu, &uc) == UCALL_ABORT)
-		REPORT_GUEST_ASSERT(uc);
-	TEST_ASSERT_EQ(uc.cmd, UCALL_DONE);
-}
-
 static u64 get_mpidr(struct kvm_vcpu *vcpu)
 {
 	u64 v;
@@ -269,19 +242,6 @@ static void set_topology(struct kvm_vm *vm, struct kvm_vcpu **vcpus,
 	for (i = 0; i < nr; i++)
 		TEST_ASSERT_EQ(get_mpidr(vcpus[i]), mpidr_g[i]);
 	sync_global_to_guest(vm, mpidr_g);
-}
-
-static void raise_nofile(unsigned int nr_vcpus)
-{
-	struct rlimit rl;
-
-	TEST_ASSERT(!getrlimit(RLIMIT_NOFILE, &rl), "getrlimit");
-	if (rl.rlim_cur >= nr_vcpus + 64)
-		return;
-	rl.rlim_cur = nr_vcpus + 64;
-	if (rl.rlim_max < rl.rlim_cur)
-		rl.rlim_max = rl.rlim_cur;
-	__TEST_REQUIRE(!setrlimit(RLIMIT_NOFILE, &rl), "cannot open enough files");
 }
 
 /*
@@ -480,7 +440,7 @@ static void test_run_rules(void)
 	mpidr_g[0] = m0;
 	mpidr_g[1] = m1;
 	sync_global_to_guest(vm, mpidr_g);
-	run_to(vcpus[0], STAGE_CHECKED, &uc);
+	vgic_scale_run_to(vcpus[0], STAGE_CHECKED, &uc);
 
 	/* Fixed from now on: the same value is fine, another is not */
 	vcpu_set_reg(vcpus[1], MPIDR_REG, m1);
@@ -494,7 +454,7 @@ static void test_run_rules(void)
 	TEST_ASSERT(ret && errno == EBUSY, "KVM_ARM_SET_MPIDRS after run: ret %d errno %d",
 		    ret, errno);
 	assert_unchanged(vcpus, 2, "after run");
-	run_to(vcpus[1], STAGE_CHECKED, &uc);
+	vgic_scale_run_to(vcpus[1], STAGE_CHECKED, &uc);
 	free(b);
 	close(gic_fd);
 	kvm_vm_free(vm);
@@ -510,7 +470,7 @@ static void run_all(struct kvm_vcpu **vcpus, unsigned int nr, u64 stage)
 	for (i = 0; i < nr; i++) {
 		u64 want = BIT(((i + nr - 1) % nr) % 16) | BIT(((i + nr - 5) % nr) % 16);
 
-		run_to(vcpus[i], stage, &uc);
+		vgic_scale_run_to(vcpus[i], stage, &uc);
 		if (stage == STAGE_PENDING)
 			TEST_ASSERT(uc.args[2] == want,
 				    "vCPU %u: SGIs pending 0x%lx, want 0x%lx",
@@ -532,7 +492,7 @@ static void test_topology(unsigned int nr, enum topo t)
 	run_all(vcpus, nr, STAGE_SENT);
 	run_all(vcpus, nr, STAGE_PENDING);
 	for (i = 0; i < nr; i++)
-		run_done(vcpus[i]);
+		vgic_scale_run_done(vcpus[i]);
 	close(gic_fd);
 	kvm_vm_free(vm);
 	free(vcpus);
@@ -556,7 +516,7 @@ static void test_psci(enum topo t)
 		vcpu_mp_state_set(vcpus[i], &(struct kvm_mp_state){ KVM_MP_STATE_STOPPED });
 
 	for (i = 1; i < 8; i++) {
-		run_to(vcpus[0], STAGE_PSCI, &uc);
+		vgic_scale_run_to(vcpus[0], STAGE_PSCI, &uc);
 		TEST_ASSERT_EQ(uc.args[2], i);
 		for (j = 1; j < 8; j++) {
 			vcpu_mp_state_get(vcpus[j], &mp);
@@ -570,48 +530,11 @@ static void test_psci(enum topo t)
 		TEST_ASSERT(pc == CPU_ON_ENTRY + i * 4 && x0 == CPU_ON_CTX + i,
 			    "vCPU %u started at 0x%lx with 0x%lx", i, pc, x0);
 	}
-	run_done(vcpus[0]);
+	vgic_scale_run_done(vcpus[0]);
 	close(gic_fd);
 	kvm_vm_free(vm);
 	ksft_test_result_pass("%s topology: PSCI CPU_ON and AFFINITY_INFO by user MPIDR\n",
 			      topo_name[t]);
-}
-
-/* Copy every register KVM_GET_REG_LIST names from @src to @dst. */
-static void copy_regs(struct kvm_vcpu *src, struct kvm_vcpu *dst)
-{
-	struct kvm_reg_list *list = vcpu_get_reg_list(src);
-	struct kvm_one_reg reg;
-	u8 buf[256];
-	u64 i;
-
-	reg.addr = (u64)(unsigned long)buf;
-	for (i = 0; i < list->n; i++) {
-		reg.id = list->reg[i];
-		TEST_ASSERT(KVM_REG_SIZE(reg.id) <= sizeof(buf), "reg 0x%llx too big", reg.id);
-		vcpu_get_reg(src, reg.id, buf);
-		TEST_ASSERT(!__vcpu_ioctl(dst, KVM_SET_ONE_REG, &reg),
-			    "set reg 0x%llx: errno %d", reg.id, errno);
-	}
-	free(list);
-}
-
-/*
- * Copy guest memory [@gpa, @gpa + @size) from @a to @b.  The selftest
- * library keeps host addresses in guest memory (each ucall structure
- * holds its own): rebase those that point into @a's copy onto @b's.
- */
-static void copy_memory(struct kvm_vm *a, struct kvm_vm *b, u64 gpa, u64 size)
-{
-	unsigned long from = (unsigned long)addr_gpa2hva(a, gpa);
-	unsigned long to = (unsigned long)addr_gpa2hva(b, gpa);
-	u64 *w = (u64 *)to;
-	u64 i;
-
-	memcpy((void *)to, (void *)from, size);
-	for (i = 0; i < size / sizeof(*w); i++)
-		if (w[i] >= from && w[i] < from + size)
-			w[i] = w[i] - from + to;
 }
 
 /*
@@ -623,9 +546,8 @@ static void test_move(unsigned int nr, enum topo t)
 {
 	struct kvm_vcpu **src = calloc(nr, sizeof(*src));
 	struct kvm_vcpu **dst = calloc(nr, sizeof(*dst));
-	struct userspace_mem_region *region;
 	struct kvm_vm *a, *b;
-	int fd_a, fd_b, bkt;
+	int fd_a, fd_b;
 	unsigned int i;
 
 	TEST_ASSERT(src && dst, "calloc");
@@ -638,10 +560,8 @@ static void test_move(unsigned int nr, enum topo t)
 
 	b = create_vm(nr, guest_code, dst, false, &fd_b);
 	for (i = 0; i < nr; i++)
-		copy_regs(src[i], dst[i]);
-	hash_for_each(a->regions.slot_hash, bkt, region, slot_node)
-		copy_memory(a, b, region->region.guest_phys_addr,
-			    region->region.memory_size);
+		vm_move_vcpu_regs(src[i], dst[i]);
+	vm_move_memory(a, b);
 	close(fd_a);
 	kvm_vm_free(a);
 	for (i = 0; i < nr; i++)
@@ -650,7 +570,7 @@ static void test_move(unsigned int nr, enum topo t)
 	run_all(dst, nr, STAGE_SENT);
 	run_all(dst, nr, STAGE_PENDING);
 	for (i = 0; i < nr; i++)
-		run_done(dst[i]);
+		vgic_scale_run_done(dst[i]);
 	close(fd_b);
 	kvm_vm_free(b);
 	free(src);
@@ -676,10 +596,10 @@ static void measure_sgis(unsigned int nr, enum topo t, u32 sgis)
 	sgis_g = sgis;
 	sync_global_to_guest(vm, random_mpidr_g);
 	sync_global_to_guest(vm, sgis_g);
-	run_to(vcpus[0], STAGE_BENCH, &uc);
+	vgic_scale_run_to(vcpus[0], STAGE_BENCH, &uc);
 	ksft_print_msg("sgi-bench vcpus=%u topology=%s last=%luns random=%luns\n",
 		       nr, topo_name[t], uc.args[2], uc.args[3]);
-	run_done(vcpus[0]);
+	vgic_scale_run_done(vcpus[0]);
 	close(gic_fd);
 	kvm_vm_free(vm);
 	free(vcpus);
@@ -728,7 +648,7 @@ int main(int argc, char *argv[])
 		       "%u vCPUs: the kernel allows %d", nr_vcpus,
 		       kvm_check_cap(KVM_CAP_MAX_VCPUS));
 	TEST_REQUIRE(nr_vcpus >= 8);
-	raise_nofile(nr_vcpus);
+	vgic_scale_raise_nofile(nr_vcpus);
 
 	ksft_print_header();
 	if (do_bench) {

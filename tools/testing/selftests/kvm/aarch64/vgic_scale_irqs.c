@@ -139,36 +139,6 @@ static void guest_code(u64 role)
 	GUEST_DONE();
 }
 
-static void run_expect(struct kvm_vcpu *vcpu, u64 stage, struct ucall *uc)
-{
-	vcpu_run(vcpu);
-	switch (get_ucall(vcpu, uc)) {
-	case UCALL_SYNC:
-		break;
-	case UCALL_ABORT:
-		REPORT_GUEST_ASSERT(*uc);
-		break;
-	default:
-		TEST_FAIL("vCPU %u: unexpected exit %s", vcpu->id,
-			  exit_reason_str(vcpu->run->exit_reason));
-	}
-	TEST_ASSERT(uc->args[1] == stage, "vCPU %u at stage %lu, want %lu",
-		    vcpu->id, uc->args[1], stage);
-}
-
-static void raise_nofile(unsigned int nr_vcpus)
-{
-	struct rlimit rl;
-
-	TEST_ASSERT(!getrlimit(RLIMIT_NOFILE, &rl), "getrlimit");
-	if (rl.rlim_cur >= nr_vcpus + 64)
-		return;
-	rl.rlim_cur = nr_vcpus + 64;
-	if (rl.rlim_max < rl.rlim_cur)
-		rl.rlim_max = rl.rlim_cur;
-	__TEST_REQUIRE(!setrlimit(RLIMIT_NOFILE, &rl), "cannot open enough files");
-}
-
 /* The ITS's memory, its LPI configuration, and the ITS itself. */
 static int setup_its(struct kvm_vm *vm)
 {
@@ -249,7 +219,7 @@ int main(int argc, char *argv[])
 
 	ksft_print_header();
 	ksft_set_plan(1);
-	raise_nofile(nr_vcpus);
+	vgic_scale_raise_nofile(nr_vcpus);
 	vcpus = calloc(nr_vcpus, sizeof(*vcpus));
 	TEST_ASSERT(vcpus, "calloc");
 	vm = __vm_create_with_vcpus(VM_SHAPE_DEFAULT, nr_vcpus,
@@ -278,11 +248,11 @@ int main(int argc, char *argv[])
 
 		vcpu_init_descriptor_tables(v);
 		vcpu_args_set(v, 1, i < nr_rx ? ROLE_RECEIVER : ROLE_NEIGHBOUR);
-		run_expect(v, STAGE_READY, &uc);
+		vgic_scale_run_to(v, STAGE_READY, &uc);
 	}
 	vcpu_init_descriptor_tables(vcpus[0]);
 	vcpu_args_set(vcpus[0], 1, ROLE_SENDER);
-	run_expect(vcpus[0], STAGE_SENT, &uc);
+	vgic_scale_run_to(vcpus[0], STAGE_SENT, &uc);
 	kvm_arm_irq_line(vm, SPI_ID, 1);
 	kvm_arm_irq_line(vm, SPI_ID, 0);
 	signal_lpi(vm);
@@ -291,7 +261,7 @@ int main(int argc, char *argv[])
 		unsigned int idx = i < nr_rx ? receivers[i] : neighbours[i - nr_rx];
 		u64 want_sgi = i < nr_rx, want_last = idx == nr_vcpus - 1;
 
-		run_expect(vcpus[idx], STAGE_TOOK, &uc);
+		vgic_scale_run_to(vcpus[idx], STAGE_TOOK, &uc);
 		TEST_ASSERT(uc.args[2] == want_sgi && uc.args[3] == want_last &&
 			    uc.args[4] == want_last && !uc.args[5],
 			    "vCPU %u %s: SGI/SPI/LPI/other %lu/%lu/%lu/%lu, want %lu/%lu/%lu/0",

@@ -91,23 +91,6 @@ static long kernel_kb(const struct meminfo *a, const struct meminfo *b)
 	       (b->cached - a->cached) - (b->buffers - a->buffers);
 }
 
-/* One fd per vCPU, plus the VM's and a few. */
-static void raise_nofile(unsigned int nr_vcpus)
-{
-	struct rlimit rl;
-	rlim_t want = nr_vcpus + 64;
-
-	TEST_ASSERT(!getrlimit(RLIMIT_NOFILE, &rl), "getrlimit");
-	if (rl.rlim_cur >= want)
-		return;
-	rl.rlim_cur = want;
-	if (rl.rlim_max < want)
-		rl.rlim_max = want;
-	__TEST_REQUIRE(!setrlimit(RLIMIT_NOFILE, &rl),
-		       "cannot open %lu files: %s", (unsigned long)want,
-		       strerror(errno));
-}
-
 static u64 uaccess_typer(int gic_fd, u64 mpidr)
 {
 	/* The attribute names the vCPU by Aff3.Aff2.Aff1.Aff0, packed */
@@ -237,7 +220,7 @@ int main(int argc, char *argv[])
 	ksft_print_header();
 	ksft_set_plan(1);
 
-	raise_nofile(nr_vcpus);
+	vgic_scale_raise_nofile(nr_vcpus);
 	vcpus = calloc(nr_vcpus, sizeof(*vcpus));
 	TEST_ASSERT(vcpus, "calloc(%u vCPUs)", nr_vcpus);
 

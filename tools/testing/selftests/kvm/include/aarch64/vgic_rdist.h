@@ -77,4 +77,16 @@ static inline uint64_t vgic_rdist_region_attr(uint64_t base, uint32_t count,
 	return ((uint64_t)count << 52) | base | index;
 }
 
+/* Helpers the scale tests share */
+
+/* Let the test open a file per vCPU (and a few more); skips if it cannot. */
+void vgic_scale_raise_nofile(unsigned int nr_vcpus);
+
+/* Run @vcpu to its next GUEST_SYNC, which must report @stage (args[1]). */
+struct ucall *vgic_scale_run_to(struct kvm_vcpu *vcpu, uint64_t stage,
+				struct ucall *uc);
+
+/* Run @vcpu to its GUEST_DONE. */
+void vgic_scale_run_done(struct kvm_vcpu *vcpu);
+
 #endif /* SELFTEST_KVM_VGIC_RDIST_H */

@@ -4,10 +4,12 @@
  * include/aarch64/vgic_rdist.h.
  */
 #include <linux/kernel.h>
+#include <sys/resource.h>
 
 #include "kvm_util.h"
 #include "gic.h"
 #include "processor.h"
+#include "ucall_common.h"
 #include "vgic_rdist.h"
 
 void vgic_rdist_layout_add(struct vgic_rdist_layout *l, uint64_t base,
@@ -125,4 +127,48 @@ int vgic_v3_setup_layout(struct kvm_vm *vm, unsigned int nr_vcpus,
 	kvm_device_attr_set(gic_fd, KVM_DEV_ARM_VGIC_GRP_CTRL,
 			    KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
 	return gic_fd;
+}
+
+void vgic_scale_raise_nofile(unsigned int nr_vcpus)
+{
+	rlim_t want = nr_vcpus + 64;
+	struct rlimit rl;
+
+	TEST_ASSERT(!getrlimit(RLIMIT_NOFILE, &rl), "getrlimit");
+	if (rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = want;
+	if (rl.rlim_max < want)
+		rl.rlim_max = want;
+	__TEST_REQUIRE(!setrlimit(RLIMIT_NOFILE, &rl), "cannot open %lu files: %s",
+		       (unsigned long)want, strerror(errno));
+}
+
+struct ucall *vgic_scale_run_to(struct kvm_vcpu *vcpu, uint64_t stage,
+				struct ucall *uc)
+{
+	vcpu_run(vcpu);
+	switch (get_ucall(vcpu, uc)) {
+	case UCALL_SYNC:
+		break;
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT(*uc);
+		break;
+	default:
+		TEST_FAIL("vCPU %u: exit %s, ucall %lu", vcpu->id,
+			  exit_reason_str(vcpu->run->exit_reason), uc->cmd);
+	}
+	TEST_ASSERT(uc->args[1] == stage, "vCPU %u at stage %lu, want %lu",
+		    vcpu->id, uc->args[1], stage);
+	return uc;
+}
+
+void vgic_scale_run_done(struct kvm_vcpu *vcpu)
+{
+	struct ucall uc;
+
+	vcpu_run(vcpu);
+	if (get_ucall(vcpu, &uc) == UCALL_ABORT)
+		REPORT_GUEST_ASSERT(uc);
+	TEST_ASSERT_EQ(uc.cmd, UCALL_DONE);
 }
