@@ -410,7 +410,8 @@ static void test_batch_rules(void)
 	close(fd);
 	free(b);
 	kvm_vm_free(vm);
-	ksft_test_result_pass("KVM_ARM_SET_MPIDRS: %u bad batches refused, a swap applied\n", nr_refused);
+	ksft_test_result_pass("KVM_ARM_SET_MPIDRS: %u bad batches refused, a swap applied\n",
+			      nr_refused);
 }
 
 /* KVM_SET_ONE_REG may leave a duplicate or mixed MT until KVM_RUN. */

@@ -637,7 +637,8 @@ static void test_scale(unsigned int nr, unsigned int present, unsigned int batch
 			run_to_signal(vcpus[i], i);
 		batches++;
 	}
-	batch_first_g = batch_end_g = nr;
+	batch_first_g = nr;
+	batch_end_g = nr;
 	sync_global_to_guest(vm, batch_first_g);
 	sync_global_to_guest(vm, batch_end_g);
 	vgic_scale_run_done(vcpus[0]);
