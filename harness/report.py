@@ -17,8 +17,9 @@ Verdicts:
    for splats) has its upstream results shown, and a failure there is
    printed by name and counted as skipped;
    one that fails on vanilla too must fail at the same assertion on the
-   patched kernel (same file, expression and message: a hook patch may
-   move it by a line), and is then reported as "fails on both" (skipped);
+   patched kernel (same file and expression, and message for TEST_FAIL: a
+   hook patch may move it by a line), and is then reported as "fails on
+   both" (skipped);
  - the project's own tests pass on the patched kernel and pass or skip
    (never fail) on vanilla.
 """
@@ -64,22 +65,27 @@ def read_list(name):
 
 
 ASSERT_AT = re.compile(r'^#\s+(\S+\.[ch]):(\d+):\s*(.*)$')
-ASSERT_MSG = re.compile(r'^#\s{3}(.*)$')
+ASSERT_MSG = re.compile(r'^#\s+(.*)$')
 
 
 class Where(str):
     """A failed assertion: prints as "file.c:line"; compares by what failed.
 
     Two failures are the same failure when they are in the same file, on the
-    same expression, with the same message (values left out): the line
-    number is left out because a hook patch that adds a line above an assertion moves it
-    without changing it.
+    same expression; for TEST_FAIL() (expression "false") with the same
+    message, its values left out.  The line number is left out because a
+    hook patch that adds a line above an assertion moves it without
+    changing it; other message lines are left out because threads print
+    theirs in between.
     """
 
     def __new__(cls, path, line, expr):
         w = super().__new__(cls, '%s:%s' % (path, line))
         w.sig = [path, expr]
         return w
+
+    def wants_message(self):
+        return self.sig[1] == 'false' and len(self.sig) == 2
 
     def __eq__(self, other):
         if isinstance(other, Where):
@@ -128,7 +134,7 @@ def parse_log(path):
             m = ASSERT_AT.match(line)
             if m:
                 where, msg_lines = Where(*m.groups()), 1
-        elif where is not None and msg_lines:
+        elif where is not None and msg_lines and where.wants_message():
             m = ASSERT_MSG.match(line)
             if m and not m.group(1).startswith('pid='):
                 # The message, with its values left out: they may differ
