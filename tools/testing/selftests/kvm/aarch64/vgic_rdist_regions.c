@@ -227,12 +227,15 @@ static void test_index_256(void)
 	kvm_vm_free(vm);
 }
 
-/* vCPU ids: max_vcpus - 1 is fine, max_vcpus is EINVAL. */
+/*
+ * vCPU ids: max_vcpus - 1 is fine, max_vcpus is EINVAL, an id in use is
+ * EEXIST (the last id, and id 0 created after it).
+ */
 static void test_vcpu_ids(void)
 {
 	unsigned long max = kvm_check_cap(KVM_CAP_MAX_VCPUS);
 	struct kvm_vm *vm = vm_create_barebones();
-	int fd, gic;
+	int fd, fd0, dup, gic;
 
 	gic = kvm_create_device(vm, KVM_DEV_TYPE_ARM_VGIC_V3);
 	fd = __vm_ioctl(vm, KVM_CREATE_VCPU, (void *)max);
@@ -240,6 +243,15 @@ static void test_vcpu_ids(void)
 		    max, fd, errno);
 	fd = __vm_ioctl(vm, KVM_CREATE_VCPU, (void *)(max - 1));
 	TEST_ASSERT(fd >= 0, "vCPU id %lu: errno %d", max - 1, errno);
+	fd0 = __vm_ioctl(vm, KVM_CREATE_VCPU, (void *)0UL);
+	TEST_ASSERT(fd0 >= 0, "vCPU id 0: errno %d", errno);
+	dup = __vm_ioctl(vm, KVM_CREATE_VCPU, (void *)(max - 1));
+	TEST_ASSERT(dup < 0 && errno == EEXIST, "vCPU id %lu again: fd %d errno %d",
+		    max - 1, dup, errno);
+	dup = __vm_ioctl(vm, KVM_CREATE_VCPU, (void *)0UL);
+	TEST_ASSERT(dup < 0 && errno == EEXIST, "vCPU id 0 again: fd %d errno %d",
+		    dup, errno);
+	close(fd0);
 	close(fd);
 	close(gic);
 	kvm_vm_free(vm);
@@ -388,7 +400,7 @@ struct test {
 static const struct test tests[] = {
 	{ "bad regions: errno and no state change",	test_bad_regions },
 	{ "regions too small at first run: ENXIO",	test_too_small },
-	{ "vCPU ids up to KVM_CAP_MAX_VCPUS - 1",	test_vcpu_ids },
+	{ "vCPU ids up to KVM_CAP_MAX_VCPUS - 1, each once", test_vcpu_ids },
 	{ "failed vCPU creation after the GIC exists",	test_failed_vcpu_create },
 	{ "VM destruction at every stage of setup",	test_teardown },
 	{ "regions after the vgic is ready: EBUSY",	test_after_ready, true },
