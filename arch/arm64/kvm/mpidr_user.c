@@ -60,19 +60,12 @@ static void mpidr_data_free(struct kvm_mpidr_data *data)
 	kfree_rcu(data, rcu);
 }
 
-/*
- * The MPIDR a vCPU has, or will have once initialised: reset_mpidr() gives
- * an uninitialised vCPU this value at its first KVM_ARM_VCPU_INIT.
- */
+/* The MPIDR a vCPU has, or gets at its first KVM_ARM_VCPU_INIT. */
 static u64 mpidr_of(struct kvm_vcpu *vcpu)
 {
-	u32 id = vcpu->vcpu_id;
-
 	if (vcpu_get_flag(vcpu, VCPU_INITIALIZED))
 		return __vcpu_sys_reg(vcpu, MPIDR_EL1);
-	return MPIDR_RES1 | (id & 0x0f) << MPIDR_LEVEL_SHIFT(0) |
-	       ((id >> 4) & 0xff) << MPIDR_LEVEL_SHIFT(1) |
-	       ((id >> 12) & 0xff) << MPIDR_LEVEL_SHIFT(2);
+	return kvm_default_mpidr(vcpu->vcpu_id);
 }
 
 /* The rules on one value. */

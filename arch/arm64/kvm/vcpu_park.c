@@ -44,15 +44,6 @@ static void vcpu_park_drop_sgis(struct kvm_vcpu *vcpu)
 	}
 }
 
-/* Power @vcpu off, as PSCI CPU_OFF would; it is not running. */
-static void vcpu_park_power_off(struct kvm_vcpu *vcpu)
-{
-	lockdep_assert_held(&vcpu->arch.mp_state_lock);
-
-	WRITE_ONCE(vcpu->arch.mp_state.mp_state, KVM_MP_STATE_STOPPED);
-	kvm_make_request(KVM_REQ_SLEEP, vcpu);
-}
-
 /**
  * kvm_arm_vcpu_park() - KVM_ARM_VCPU_PARK: make a vCPU absent.
  * @vcpu:	the vCPU, its mutex held
@@ -78,7 +69,7 @@ int kvm_arm_vcpu_park(struct kvm_vcpu *vcpu)
 		ret = -EBUSY;
 	if (!ret) {
 		WRITE_ONCE(vcpu->arch.parked, true);
-		vcpu_park_power_off(vcpu);
+		__kvm_arm_vcpu_power_off(vcpu);
 	}
 	spin_unlock(&vcpu->arch.mp_state_lock);
 	if (ret)
@@ -108,7 +99,7 @@ int kvm_arm_vcpu_unpark(struct kvm_vcpu *vcpu)
 	if (!vcpu->arch.parked) {
 		ret = -EALREADY;
 	} else {
-		vcpu_park_power_off(vcpu);
+		__kvm_arm_vcpu_power_off(vcpu);
 		WRITE_ONCE(vcpu->arch.parked, false);
 	}
 	spin_unlock(&vcpu->arch.mp_state_lock);

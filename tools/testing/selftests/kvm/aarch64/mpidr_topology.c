@@ -94,18 +94,6 @@ static u64 topo_mpidr(enum topo t, unsigned int i)
 	return MPIDR_RES1 | mt | a2 << 16 | a1 << 8 | a0;
 }
 
-static void send_sgi(u64 mpidr, u32 id)
-{
-	u64 val = FIELD_PREP(ICC_SGI1R_SGI_ID_MASK, id) |
-		  BIT_ULL(aff(mpidr, 0)) |
-		  aff(mpidr, 1) << ICC_SGI1R_AFFINITY_1_SHIFT |
-		  aff(mpidr, 2) << ICC_SGI1R_AFFINITY_2_SHIFT |
-		  aff(mpidr, 3) << ICC_SGI1R_AFFINITY_3_SHIFT;
-
-	write_sysreg_s(val, SYS_ICC_SGI1R_EL1);
-	isb();
-}
-
 /* vCPU i sends SGI i % 16 to vCPUs i + 1 and i + 5. */
 static u32 sgi_target(u32 i, int k)
 {
@@ -120,7 +108,7 @@ static u64 sgi_bench(const u64 *targets, unsigned int nr)
 	t0 = read_sysreg(cntvct_el0);
 	isb();
 	for (i = 0; i < sgis_g; i++)
-		send_sgi(targets[i % nr], 1);
+		vgic_scale_send_sgi(targets[i % nr], 1, false);
 	isb();
 	t1 = read_sysreg(cntvct_el0);
 	return (t1 - t0) * 1000000000ull / read_sysreg(cntfrq_el0) / sgis_g;
@@ -149,7 +137,7 @@ static void guest_code(void)
 	GUEST_SYNC(STAGE_CHECKED);
 
 	for (k = 0; k < 2; k++)
-		send_sgi(mpidr_g[sgi_target(cpu, k)], cpu % 16);
+		vgic_scale_send_sgi(mpidr_g[sgi_target(cpu, k)], cpu % 16, false);
 	GUEST_SYNC(STAGE_SENT);
 
 	GUEST_SYNC_ARGS(STAGE_PENDING,

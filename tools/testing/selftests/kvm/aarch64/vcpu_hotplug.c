@@ -80,21 +80,6 @@ static u64 affinity_info(u32 i)
 	return psci(PSCI_0_2_FN64_AFFINITY_INFO, mpidr_of(i), 0, 0);
 }
 
-static void send_sgi(u32 i, u32 id, bool broadcast)
-{
-	u64 mpidr = mpidr_of(i);
-	u64 val = FIELD_PREP(ICC_SGI1R_SGI_ID_MASK, id);
-
-	if (broadcast)
-		val |= BIT_ULL(ICC_SGI1R_IRQ_ROUTING_MODE_BIT);
-	else
-		val |= BIT_ULL(mpidr & 0xf) |
-		       ((mpidr >> 8) & 0xff) << ICC_SGI1R_AFFINITY_1_SHIFT |
-		       ((mpidr >> 16) & 0xff) << ICC_SGI1R_AFFINITY_2_SHIFT;
-	write_sysreg_s(val, SYS_ICC_SGI1R_EL1);
-	isb();
-}
-
 /* vCPU 0: cycles of CPU_ON DENIED (parked), then started (unparked). */
 static void guest_lifecycle(void)
 {
@@ -125,14 +110,14 @@ static void guest_sgis(void)
 
 	gic_init(GIC_V3, nr_vcpus_g);
 	for (i = 1; i < nr_vcpus_g; i++)
-		send_sgi(i, 1, false);
+		vgic_scale_send_sgi(mpidr_of(i), 1, false);
 	GUEST_SYNC(STAGE_SENT);
-	send_sgi(0, 2, true);
+	vgic_scale_send_sgi(0, 2, true);
 	for (i = 1; i < nr_vcpus_g; i++)
-		send_sgi(i, 3, false);
+		vgic_scale_send_sgi(mpidr_of(i), 3, false);
 	GUEST_SYNC(STAGE_SENT);
 	for (i = 1; i < nr_vcpus_g; i++)
-		send_sgi(i, 4, false);
+		vgic_scale_send_sgi(mpidr_of(i), 4, false);
 	GUEST_SYNC(STAGE_SENT);
 	GUEST_DONE();
 }
@@ -165,7 +150,7 @@ static void guest_race(void)
 		u32 t = 1 + n % 2;
 		s64 r;
 
-		send_sgi(t, 5, false);
+		vgic_scale_send_sgi(mpidr_of(t), 5, false);
 		r = cpu_on(t, n);
 		GUEST_ASSERT(r == PSCI_RET_SUCCESS || r == PSCI_RET_DENIED);
 		GUEST_SYNC_ARGS(STAGE_RACE, n, t, r == PSCI_RET_SUCCESS, 0);

@@ -68,23 +68,6 @@ static void guest_irq_handler(struct ex_regs *regs)
 	gic_set_eoi(intid);
 }
 
-static u64 aff(u64 mpidr, int level)
-{
-	return (mpidr >> (level == 3 ? 32 : level * 8)) & 0xff;
-}
-
-static void send_sgi(u64 mpidr)
-{
-	u64 val = FIELD_PREP(ICC_SGI1R_SGI_ID_MASK, SGI_ID) |
-		  BIT_ULL(aff(mpidr, 0)) |
-		  aff(mpidr, 1) << ICC_SGI1R_AFFINITY_1_SHIFT |
-		  aff(mpidr, 2) << ICC_SGI1R_AFFINITY_2_SHIFT |
-		  aff(mpidr, 3) << ICC_SGI1R_AFFINITY_3_SHIFT;
-
-	write_sysreg_s(val, SYS_ICC_SGI1R_EL1);
-	isb();
-}
-
 static u64 its_table(int t)
 {
 	return ITS_MEM_GPA + t * SZ_64K;
@@ -118,7 +101,7 @@ static void guest_code(u64 role)
 			       GICD_BASE_GVA + GICD_IROUTER + SPI_ID * 8);
 		gic_irq_enable(SPI_ID);
 		for (i = 0; i < nr_targets_g; i++)
-			send_sgi(target_mpidr_g[i]);
+			vgic_scale_send_sgi(target_mpidr_g[i], SGI_ID, false);
 		guest_map_lpi();
 		GUEST_SYNC(STAGE_SENT);
 		GUEST_DONE();

@@ -89,4 +89,10 @@ struct ucall *vgic_scale_run_to(struct kvm_vcpu *vcpu, uint64_t stage,
 /* Run @vcpu to its GUEST_DONE. */
 void vgic_scale_run_done(struct kvm_vcpu *vcpu);
 
+/*
+ * Guest code: send SGI @intid to the CPU whose MPIDR is @mpidr (by
+ * affinity, ICC_SGI1R_EL1), or with @broadcast to every other CPU.
+ */
+void vgic_scale_send_sgi(uint64_t mpidr, uint32_t intid, bool broadcast);
+
 #endif /* SELFTEST_KVM_VGIC_RDIST_H */

@@ -8,6 +8,7 @@
 
 #include "kvm_util.h"
 #include "gic.h"
+#include "gic_v3.h"
 #include "processor.h"
 #include "ucall_common.h"
 #include "vgic_rdist.h"
@@ -171,4 +172,19 @@ void vgic_scale_run_done(struct kvm_vcpu *vcpu)
 	if (get_ucall(vcpu, &uc) == UCALL_ABORT)
 		REPORT_GUEST_ASSERT(uc);
 	TEST_ASSERT_EQ(uc.cmd, UCALL_DONE);
+}
+
+void vgic_scale_send_sgi(uint64_t mpidr, uint32_t intid, bool broadcast)
+{
+	uint64_t val = FIELD_PREP(ICC_SGI1R_SGI_ID_MASK, intid);
+
+	if (broadcast)
+		val |= BIT_ULL(ICC_SGI1R_IRQ_ROUTING_MODE_BIT);
+	else
+		val |= BIT_ULL(mpidr & 0xf) |
+		       ((mpidr >> 8) & 0xff) << ICC_SGI1R_AFFINITY_1_SHIFT |
+		       ((mpidr >> 16) & 0xff) << ICC_SGI1R_AFFINITY_2_SHIFT |
+		       ((mpidr >> 32) & 0xff) << ICC_SGI1R_AFFINITY_3_SHIFT;
+	write_sysreg_s(val, SYS_ICC_SGI1R_EL1);
+	isb();
 }
