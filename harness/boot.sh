@@ -3,6 +3,8 @@
 # boot.sh IMAGE INITRD LOG TIMEOUT [kernel args...] - boot the nested KVM
 # host under TCG with EL2, serial console to LOG (and to stdout when
 # KVMX_TEE=1).  The wall-clock limit kills QEMU; the log keeps what it said.
+# KVMX_APPEND adds kernel arguments (e.g. rcupdate.rcu_cpu_stall_timeout=3
+# to find long sections without a quiescent state).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -14,7 +16,7 @@ qemu=(qemu-system-aarch64 -M virt,virtualization=on,gic-version=3
       -cpu max,pauth-impdef=on -smp "${KVMX_SMP:-2}" -m "${KVMX_MEM:-4G}"
       -display none -monitor none -serial stdio -no-reboot
       -kernel "$img" -initrd "$initrd"
-      -append "console=ttyAMA0 panic=-1 loglevel=4 $*")
+      -append "console=ttyAMA0 panic=-1 loglevel=4 $* ${KVMX_APPEND:-}")
 t0=$(date +%s)
 if [ "${KVMX_TEE:-0}" = 1 ]; then
 	timeout -k 10 "$limit" "${qemu[@]}" </dev/null | tee "$logf"

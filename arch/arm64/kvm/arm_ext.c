@@ -5,10 +5,12 @@
  * Owns the extension's capabilities (KVM_CHECK_EXTENSION) and the dispatch
  * of its VM and vCPU ioctls, all declared in include/uapi/linux/kvm_arm_ext.h.  The
  * work is done by the file that owns each feature: mpidr_user.c for the
- * user-defined topology, vcpu_park.c for parked vCPUs.
+ * user-defined topology, vcpu_park.c for parked vCPUs.  A VM's IPA size is
+ * answered here: it is the VM's stage-2 input size, set at creation.
  */
 
 #include <linux/kvm_host.h>
+#include <asm/kvm_mmu.h>
 #include <uapi/linux/kvm_arm_ext.h>
 
 /**
@@ -25,6 +27,8 @@ int kvm_arm_ext_check_extension(struct kvm *kvm, long ext)
 		return KVM_MAX_VCPUS;
 	case KVM_CAP_ARM_VCPU_PARK:
 		return 1;
+	case KVM_CAP_ARM_VM_IPA_BITS:
+		return kvm ? kvm_phys_shift(&kvm->arch.mmu) : get_kvm_ipa_limit();
 	default:
 		return 0;
 	}

@@ -3,9 +3,9 @@
  * kvm_arm_ext.h - userspace ABI of the KVM/arm64 scalability extension.
  *
  * Capabilities, ioctls and structures a VMM uses on top of <linux/kvm.h>:
- * user-defined vCPU topology (batch MPIDR setting) and vCPU hotplug (parked
- * vCPUs).  Semantics and errors
- * are in Documentation/virt/kvm/arm-scalability.rst.
+ * user-defined vCPU topology (batch MPIDR setting), vCPU hotplug (parked
+ * vCPUs) and reading back a VM's IPA size.  Semantics and errors are in
+ * Documentation/virt/kvm/arm-scalability.rst.
  *
  * The capability and ioctl numbers are provisional: capabilities live in a
  * range of their own, far above the generic ones, and the ioctls use KVMIO
@@ -26,6 +26,12 @@
 #define KVM_CAP_ARM_MPIDR_USER		(KVM_CAP_ARM_EXT_BASE + 0)
 /* 1: KVM_ARM_VCPU_PARK, KVM_ARM_VCPU_UNPARK and KVM_ARM_VCPU_PARKED exist */
 #define KVM_CAP_ARM_VCPU_PARK		(KVM_CAP_ARM_EXT_BASE + 1)
+/*
+ * On a VM: the VM's IPA size in bits, as chosen by KVM_CREATE_VM (40 for
+ * type 0).  On /dev/kvm: the largest IPA size a VM may have, as
+ * KVM_CAP_ARM_VM_IPA_SIZE.
+ */
+#define KVM_CAP_ARM_VM_IPA_BITS		(KVM_CAP_ARM_EXT_BASE + 2)
 
 /* One vCPU's MPIDR_EL1, as KVM_ARM_SET_MPIDRS takes it */
 struct kvm_arm_mpidr_entry {

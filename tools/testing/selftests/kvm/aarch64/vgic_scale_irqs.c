@@ -13,6 +13,10 @@
  * ITS (MAPC to its processor number), which userspace signals with
  * KVM_SIGNAL_MSI.  Each receiver must have taken exactly its SGI (and the
  * last vCPU its SPI and its LPI), each neighbour nothing.
+ *
+ * With -i BITS the VM has an IPA of BITS bits (at least 40), and the
+ * redistributor regions and the ITS sit 512 GiB below its top (above 2^48
+ * in a 52-bit VM), each mapped in the guest at its usual address.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +39,8 @@
 #define LPI_ID		8192
 #define ITS_MEMSLOT	1
 #define ITS_MEM_GPA	(2ULL * SZ_1G)
+/* With -i: the GIC frames but the distributor move this far below the top. */
+#define HIGH_SPAN	(512ULL * SZ_1G)
 
 /* The ITS's tables, each 64 KiB, in a memslot of their own. */
 enum { ITS_DEV, ITS_COLL, ITS_CMDQ, ITS_ITT, ITS_PROP, ITS_PEND, NR_ITS_TABLES };
@@ -122,10 +128,17 @@ static void guest_code(u64 role)
 	GUEST_DONE();
 }
 
-/* The ITS's memory, its LPI configuration, and the ITS itself. */
+/* Where the ITS is: GITS_BASE_GPA, or that far below the top with -i. */
+static u64 its_gpa = GITS_BASE_GPA;
+
+/*
+ * The ITS's memory, its LPI configuration, and the ITS itself, mapped in
+ * the guest at GITS_BASE_GVA wherever it is.
+ */
 static int setup_its(struct kvm_vm *vm)
 {
 	unsigned int pages = NR_ITS_TABLES * SZ_64K / vm->page_size;
+	int its_fd;
 	u8 *prop;
 
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, ITS_MEM_GPA,
@@ -133,12 +146,22 @@ static int setup_its(struct kvm_vm *vm)
 	virt_map(vm, ITS_MEM_GPA, ITS_MEM_GPA, pages);
 	prop = addr_gpa2hva(vm, its_table(ITS_PROP));
 	prop[LPI_ID - 8192] = 0xa0 | LPI_PROP_GROUP1 | LPI_PROP_ENABLED;
-	return vgic_its_setup(vm);
+	if (its_gpa == GITS_BASE_GPA)
+		return vgic_its_setup(vm);
+
+	its_fd = kvm_create_device(vm, KVM_DEV_TYPE_ARM_VGIC_ITS);
+	kvm_device_attr_set(its_fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
+			    KVM_VGIC_ITS_ADDR_TYPE, &its_gpa);
+	kvm_device_attr_set(its_fd, KVM_DEV_ARM_VGIC_GRP_CTRL,
+			    KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
+	virt_map(vm, (u64)GITS_BASE_GVA, its_gpa,
+		 vm_calc_num_guest_pages(vm->mode, KVM_VGIC_V3_ITS_SIZE));
+	return its_fd;
 }
 
 static void signal_lpi(struct kvm_vm *vm)
 {
-	u64 db = GITS_BASE_GPA + GITS_TRANSLATER;
+	u64 db = its_gpa + GITS_TRANSLATER;
 	struct kvm_msi msi = {
 		.address_lo	= db,
 		.address_hi	= db >> 32,
@@ -165,27 +188,43 @@ int main(int argc, char *argv[])
 	unsigned int nr_vcpus = kvm_check_cap(KVM_CAP_MAX_VCPUS);
 	unsigned int receivers[MAX_TARGETS], neighbours[MAX_TARGETS];
 	unsigned int nr_rx = 0, nr_nb = 0, first = 0, i, r;
+	struct vm_shape shape = VM_SHAPE_DEFAULT;
 	struct vgic_rdist_layout layout;
+	unsigned int ipa = 0, ipa_limit;
 	struct kvm_vcpu **vcpus;
 	struct kvm_vm *vm;
 	struct ucall uc;
 	int opt, gic_fd, its_fd;
 
-	while ((opt = getopt(argc, argv, "hn:")) != -1) {
+	while ((opt = getopt(argc, argv, "hi:n:")) != -1) {
 		switch (opt) {
+		case 'i':
+			ipa = atoi_positive("IPA bits", optarg);
+			break;
 		case 'n':
 			nr_vcpus = atoi_positive("Number of vCPUs", optarg);
 			break;
 		default:
-			printf("usage: %s [-n nr_vcpus]\n", argv[0]);
+			printf("usage: %s [-n nr_vcpus] [-i ipa_bits]\n", argv[0]);
 			exit(KSFT_SKIP);
 		}
+	}
+	if (ipa) {
+		ipa_limit = kvm_check_cap(KVM_CAP_ARM_VM_IPA_SIZE);
+		TEST_ASSERT(ipa >= 40, "-i: at least 40 bits");
+		__TEST_REQUIRE(ipa <= ipa_limit, "a %u-bit IPA: the host allows %u bits",
+			       ipa, ipa_limit);
+		shape = VM_SHAPE(aarch64_mode_for_ipa(ipa));
+		shape.type = ipa;
+		its_gpa += (1ULL << ipa) - HIGH_SPAN;
 	}
 	__TEST_REQUIRE(nr_vcpus <= kvm_check_cap(KVM_CAP_MAX_VCPUS),
 		       "%u vCPUs: the kernel allows %d", nr_vcpus,
 		       kvm_check_cap(KVM_CAP_MAX_VCPUS));
 	TEST_REQUIRE(nr_vcpus >= 8);
 	vgic_rdist_layout_vmm(&layout, nr_vcpus);
+	if (ipa)
+		vgic_rdist_layout_move(&layout, (1ULL << ipa) - HIGH_SPAN);
 
 	/* Receivers: both ends of each region; neighbours: just before them. */
 	for (r = 0; r < layout.nr_regions; r++) {
@@ -205,7 +244,7 @@ int main(int argc, char *argv[])
 	vgic_scale_raise_nofile(nr_vcpus);
 	vcpus = calloc(nr_vcpus, sizeof(*vcpus));
 	TEST_ASSERT(vcpus, "calloc");
-	vm = __vm_create_with_vcpus(VM_SHAPE_DEFAULT, nr_vcpus,
+	vm = __vm_create_with_vcpus(shape, nr_vcpus,
 				    vgic_rdist_layout_pages(&layout),
 				    guest_code, vcpus);
 	gic_fd = vgic_v3_setup_layout(vm, nr_vcpus, NR_IRQS, &layout);
@@ -259,6 +298,8 @@ int main(int argc, char *argv[])
 
 	ksft_print_msg("%u vCPUs: SGIs to %u receivers over %u regions, LPI and SPI to vCPU %u\n",
 		       nr_vcpus, nr_rx, layout.nr_regions, nr_vcpus - 1);
+	ksft_print_msg("%u-bit IPA: redistributor regions from 0x%lx, ITS at 0x%lx\n",
+		       vm->pa_bits, layout.region[0].base, its_gpa);
 	ksft_test_result_pass("interrupts reached exactly their targets, none the %u neighbours\n",
 			      nr_nb);
 	close(its_fd);

@@ -21,6 +21,7 @@
 struct vgic_rdist_region {
 	uint64_t base;
 	uint32_t count;		/* redistributors the region holds */
+	uint64_t gva;		/* where the guest maps it; 0: at base */
 };
 
 struct vgic_rdist_layout {
@@ -39,6 +40,13 @@ void vgic_rdist_layout_vmm(struct vgic_rdist_layout *l, unsigned int nr_vcpus);
 /* Append a region to @l. */
 void vgic_rdist_layout_add(struct vgic_rdist_layout *l, uint64_t base,
 			   uint32_t count);
+
+/*
+ * Move every region of @l @offset bytes up the guest-physical space; the
+ * guest keeps seeing each at its old address (for regions beyond the
+ * guest's virtual address space, above 2^48 in a 52-bit VM).
+ */
+void vgic_rdist_layout_move(struct vgic_rdist_layout *l, uint64_t offset);
 
 /* Redistributors in @l. */
 unsigned int vgic_rdist_layout_capacity(const struct vgic_rdist_layout *l);
@@ -78,6 +86,14 @@ static inline uint64_t vgic_rdist_region_attr(uint64_t base, uint32_t count,
 }
 
 /* Helpers the scale tests share */
+
+/*
+ * The guest mode for a VM with an IPA of @ipa bits: the smallest 4K mode
+ * that holds it, else a 52-bit mode of a granule the host supports with
+ * 52 bits (LPA2 with 4K or 16K, LPA with 64K).  Skips when there is none.
+ */
+enum vm_guest_mode aarch64_mode_for_ipa(unsigned int ipa);
+
 
 /* Let the test open a file per vCPU (and a few more); skips if it cannot. */
 void vgic_scale_raise_nofile(unsigned int nr_vcpus);

@@ -20,7 +20,25 @@ void vgic_rdist_layout_add(struct vgic_rdist_layout *l, uint64_t base,
 	TEST_ASSERT(count, "a region holds at least one redistributor");
 	l->region[l->nr_regions].base = base;
 	l->region[l->nr_regions].count = count;
+	l->region[l->nr_regions].gva = 0;
 	l->nr_regions++;
+}
+
+void vgic_rdist_layout_move(struct vgic_rdist_layout *l, uint64_t offset)
+{
+	unsigned int i;
+
+	for (i = 0; i < l->nr_regions; i++) {
+		if (!l->region[i].gva)
+			l->region[i].gva = l->region[i].base;
+		l->region[i].base += offset;
+	}
+}
+
+/* Where the guest sees region @i of @l. */
+static uint64_t region_gva(const struct vgic_rdist_layout *l, unsigned int i)
+{
+	return l->region[i].gva ? l->region[i].gva : l->region[i].base;
 }
 
 void vgic_rdist_layout_vmm(struct vgic_rdist_layout *l, unsigned int nr_vcpus)
@@ -117,17 +135,43 @@ int vgic_v3_setup_layout(struct kvm_vm *vm, unsigned int nr_vcpus,
 	TEST_ASSERT(!__vgic_rdist_layout_register(gic_fd, l),
 		    "registering the redistributor regions: %s", strerror(errno));
 	for (i = 0; i < l->nr_regions; i++)
-		virt_map(vm, l->region[i].base, l->region[i].base,
+		virt_map(vm, region_gva(l, i), l->region[i].base,
 			 vm_calc_num_guest_pages(vm->mode, (uint64_t)l->region[i].count *
 						 KVM_VGIC_V3_REDIST_SIZE));
 
-	for (i = 0; i < nr_vcpus; i++)
-		gicv3_redist_base[i] = vgic_rdist_layout_base(l, i, NULL, NULL);
+	for (i = 0; i < nr_vcpus; i++) {
+		unsigned int r;
+		uint64_t gpa = vgic_rdist_layout_base(l, i, &r, NULL);
+
+		gicv3_redist_base[i] = gpa - l->region[r].base + region_gva(l, r);
+	}
 	sync_global_to_guest(vm, gicv3_redist_base);
 
 	kvm_device_attr_set(gic_fd, KVM_DEV_ARM_VGIC_GRP_CTRL,
 			    KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
 	return gic_fd;
+}
+
+enum vm_guest_mode aarch64_mode_for_ipa(unsigned int ipa)
+{
+	uint32_t limit = kvm_check_cap(KVM_CAP_ARM_VM_IPA_SIZE), ipa4k, ipa16k, ipa64k;
+
+	aarch64_get_supported_page_sizes(limit ? limit : 40, &ipa4k, &ipa16k, &ipa64k);
+	if (ipa <= 36 && ipa4k >= 36)
+		return VM_MODE_P36V48_4K;
+	if (ipa <= 40 && ipa4k >= 40)
+		return VM_MODE_P40V48_4K;
+	if (ipa <= 48 && ipa4k >= 48)
+		return VM_MODE_P48V48_4K;
+	if (ipa4k >= 52)
+		return VM_MODE_P52V48_4K;
+	if (ipa64k >= 52)
+		return VM_MODE_P52V48_64K;
+	if (ipa16k >= 52)
+		return VM_MODE_P52V48_16K;
+	__TEST_REQUIRE(0, "no guest granule takes a %u-bit IPA (4K %u, 16K %u, 64K %u)",
+		       ipa, ipa4k, ipa16k, ipa64k);
+	return VM_MODE_DEFAULT;
 }
 
 void vgic_scale_raise_nofile(unsigned int nr_vcpus)
