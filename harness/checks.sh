@@ -23,11 +23,29 @@ else
 	res series FAIL "$(tail -3 "$logs/series.log" | tr '\n' ' ')"
 fi
 
+# checkpatch's SPDX check (scripts/spdxcheck.py) runs only in a git work
+# tree, and reads the licenses from its HEAD commit: checkpatch gets as its
+# root a copy of the base made of symbolic links, with LICENSES committed,
+# and Debian's python3 (which has python3-ply and python3-git).
+spdx=$BUILD/spdx
+if [ ! -f "$spdx/.kvmx-ok" ]; then
+	rm -rf "$spdx"
+	mkdir -p "$spdx/bin"
+	for f in "$(src_dir vanilla)"/*; do
+		[ "$(basename "$f")" = LICENSES ] || ln -s "$f" "$spdx/"
+	done
+	cp -r "$(src_dir vanilla)/LICENSES" "$spdx/"
+	ln -s /usr/bin/python3 "$spdx/bin/python3"
+	git -C "$spdx" init -q && git -C "$spdx" add LICENSES &&
+		git -C "$spdx" -c user.name=kvmx -c user.email=kvmx@localhost \
+			commit -qm "the base's LICENSES" && touch "$spdx/.kvmx-ok"
+fi
+
 cp_fail=0
 for m in "$BUILD"/series/patches/0*.patch; do
 	case $m in */0000-*) continue ;; esac
-	if ! perl "$(src_dir vanilla)/scripts/checkpatch.pl" --strict --no-signoff \
-		--root="$(src_dir vanilla)" --summary-file --no-color "$m" \
+	if ! (cd "$spdx" && PATH=$spdx/bin:$PATH perl scripts/checkpatch.pl --strict \
+		--no-signoff --root="$spdx" --summary-file --no-color "$m") \
 		>"$logs/checkpatch-$(basename "$m").log" 2>&1 ||
 	   grep -q 'CHECK\|WARNING' "$logs/checkpatch-$(basename "$m").log"; then
 		cp_fail=$((cp_fail + 1))

@@ -26,7 +26,7 @@
 
 #define TOP_SLOT	1
 #define TOP_SIZE	SZ_2M
-#define TOP_GVA		(1ULL << 46)
+#define TOP_GVA		BIT_ULL(46)
 #define GUEST_WORD	0x6a6b766d69706121ULL
 #define HOST_WORD	0x686f737421ULL
 
@@ -36,14 +36,14 @@ static u64 page_size_g;
 
 static void guest_code(void)
 {
-	volatile u64 *first = (u64 *)TOP_GVA;
-	volatile u64 *last = (u64 *)(last_page_gva + page_size_g - sizeof(u64));
+	u64 *first = (u64 *)TOP_GVA;
+	u64 *last = (u64 *)(last_page_gva + page_size_g - sizeof(u64));
 
-	*first = GUEST_WORD;
-	*last = ~GUEST_WORD;
+	WRITE_ONCE(*first, GUEST_WORD);
+	WRITE_ONCE(*last, ~GUEST_WORD);
 	GUEST_SYNC(1);
-	GUEST_ASSERT_EQ(*first, HOST_WORD);
-	GUEST_ASSERT_EQ(*last, ~HOST_WORD);
+	GUEST_ASSERT_EQ(READ_ONCE(*first), HOST_WORD);
+	GUEST_ASSERT_EQ(READ_ONCE(*last), ~HOST_WORD);
 	GUEST_DONE();
 }
 
@@ -159,7 +159,8 @@ static void test_gic_frames(unsigned int ipa)
 	vcpus[1] = vm_vcpu_add(vm, 1, guest_code);
 	gic = kvm_create_device(vm, KVM_DEV_TYPE_ARM_VGIC_V3);
 
-	expect(try_addr(gic, KVM_VGIC_V3_ADDR_TYPE_DIST, top), -E2BIG, "distributor at the top", ipa);
+	expect(try_addr(gic, KVM_VGIC_V3_ADDR_TYPE_DIST, top), -E2BIG,
+	       "distributor at the top", ipa);
 	TEST_ASSERT_EQ(get_addr(gic, KVM_VGIC_V3_ADDR_TYPE_DIST), undef);
 	/* Two vCPUs: the legacy region is two frames. */
 	expect(try_addr(gic, KVM_VGIC_V3_ADDR_TYPE_REDIST, top - rdist), -E2BIG,

@@ -94,7 +94,6 @@ static inline uint64_t vgic_rdist_region_attr(uint64_t base, uint32_t count,
  */
 enum vm_guest_mode aarch64_mode_for_ipa(unsigned int ipa);
 
-
 /* Let the test open a file per vCPU (and a few more); skips if it cannot. */
 void vgic_scale_raise_nofile(unsigned int nr_vcpus);
 
