@@ -6,7 +6,9 @@
 #   - a 4096-vCPU VM with a user topology (Aff2 groups of 16 x 16) set with
 #     KVM_ARM_SET_MPIDRS, its vCPUs exchanging SGIs by affinity;
 #   - vCPU hotplug: a 4096-vCPU VM booted with 64 vCPUs, the rest hot-added
-#     (unpark, guest CPU_ON) in batches, and cycles of hot-add and removal.
+#     (unpark, guest CPU_ON) in batches, and cycles of hot-add and removal;
+#   - a 52-bit VM: 4096 vCPUs whose redistributors and ITS sit above 2^48,
+#     taking SGIs, an SPI and an LPI; and the IPA rule at every size.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -26,6 +28,8 @@ cat >"$d/tests" <<'LIST'
 900 user-topology-4096 patched/aarch64/mpidr_topology -t wide -n 4096
 900 hot-add-4096 patched/aarch64/vcpu_hotplug -n 4096 -p 64
 300 hotplug-cycles patched/aarch64/vcpu_hotplug -c 30 -r 3
+900 gic-above-2^48 patched/aarch64/vgic_scale_irqs -i 52
+300 ipa-32-to-52 patched/aarch64/ipa_limits
 LIST
 "$HARNESS/mkinitrd.sh" "$d/tests" "$d/initrd.cpio"
 log "booting the patched kernel as a nested KVM host (TCG, 2 CPUs, VHE)"
@@ -41,6 +45,7 @@ grep -m1 'kvm \[1\]: .*mode\|Hyp mode\|VHE mode\|nVHE mode' "$d/serial.log" | se
 grep -E '^# (# )?vcpus=' "$d/serial.log" | sed 's/^# \(# \)\?/GICv3 VM: /' || true
 grep -E '^# ok [0-9]+ ' "$d/serial.log" | sed 's/^# ok [0-9]* /  /' || true
 grep -E '^# # race:' "$d/serial.log" | sed 's/^# # /  /' || true
+grep -E '^# # ([0-9]+-bit IPA|host pages)' "$d/serial.log" | sed 's/^# # /  /' || true
 grep -E '^(not )?ok ' "$d/serial.log" || true
 echo "boot and run: ${tb}s; whole job: $(($(date +%s) - t0))s; serial log: $d/serial.log"
-! grep -qE '^not ok ' "$d/serial.log" && grep -qE '^ok .*hotplug-cycles' "$d/serial.log"
+! grep -qE '^not ok ' "$d/serial.log" && grep -qE '^ok .*ipa-32-to-52' "$d/serial.log"
