@@ -50,11 +50,6 @@ twin_failed() {
 	[ -f "$out/$twin.log" ] || return 1
 	grep -E '^not ok ' "$out/$twin.log" | awk '{print $5}' >"$2"
 }
-	[ -f "$out/$twin.log" ] || return 0
-	{ grep -E '^not ok ' "$out/$twin.log" | awk '{print $5}'; echo '^$'; } |
-		sed 's/[.[\*^$()+?{|]/\\&/g; s/^\\^\\\$$/^$/' |
-		awk 'BEGIN {printf "^("} {printf "%s%s", NR > 1 ? "|" : "", $0} END {print ")$"}'
-}
 
 t_start=$(date +%s)
 mkdir -p "$BUILD"
