@@ -6,7 +6,8 @@
  *  - KVM_CAP_ARM_VM_IPA_BITS on the VM returns it (40 for type 0), on
  *    /dev/kvm the limit (as KVM_CAP_ARM_VM_IPA_SIZE);
  *  - a memslot ending at the very top of the space is touched by the guest
- *    (written by the guest, read back by the host, and the other way);
+ *    (written by the guest, read back by the host, and the other way), and
+ *    above 48 bits with 64K guest pages as well when the CPU has FEAT_LPA;
  *  - each object KVM takes an address for is refused, with its errno, when
  *    it lies beyond the top or straddles it, and nothing is registered: a
  *    memslot (-EFAULT), the distributor, the legacy redistributor region
@@ -52,9 +53,10 @@ static unsigned int ipa_bits_of(struct kvm_vm *vm)
 	return vm_check_cap(vm, KVM_CAP_ARM_VM_IPA_BITS);
 }
 
-static struct kvm_vm *vm_with_ipa(unsigned int ipa, struct kvm_vcpu **vcpu)
+static struct kvm_vm *vm_in_mode(enum vm_guest_mode mode, unsigned int ipa,
+				 struct kvm_vcpu **vcpu)
 {
-	struct vm_shape shape = VM_SHAPE(aarch64_mode_for_ipa(ipa));
+	struct vm_shape shape = VM_SHAPE(mode);
 
 	shape.type = ipa;
 	return vm_create_shape_with_one_vcpu(shape, vcpu, guest_code);
@@ -72,7 +74,12 @@ static int try_memslot(struct kvm_vm *vm, u32 slot, u64 gpa, u64 size, void *hva
  * A memslot at the top of a @ipa-bit VM, touched both ways; memslots
  * beyond the top or straddling it refused with -EFAULT.
  */
-static void test_top_memslot(unsigned int ipa)
+static struct kvm_vm *vm_with_ipa(unsigned int ipa, struct kvm_vcpu **vcpu)
+{
+	return vm_in_mode(aarch64_mode_for_ipa(ipa), ipa, vcpu);
+}
+
+static void test_top_memslot(enum vm_guest_mode mode, unsigned int ipa)
 {
 	u64 top = 1ULL << ipa, gpa = top - TOP_SIZE;
 	u64 host_page = getpagesize();
@@ -82,7 +89,7 @@ static void test_top_memslot(unsigned int ipa)
 	u64 *first, *last;
 	void *mem;
 
-	vm = vm_with_ipa(ipa, &vcpu);
+	vm = vm_in_mode(mode, ipa, &vcpu);
 	TEST_ASSERT_EQ(ipa_bits_of(vm), ipa);
 	TEST_ASSERT_EQ(vm->pa_bits, ipa);
 
@@ -251,7 +258,8 @@ static void test_creation(unsigned int limit)
 
 int main(int argc, char *argv[])
 {
-	unsigned int limit, ipa;
+	unsigned int limit, ipa, nr_64k = 0;
+	u32 ipa4k, ipa16k, ipa64k;
 
 	TEST_REQUIRE(kvm_has_cap(KVM_CAP_ARM_VM_IPA_BITS));
 	limit = kvm_check_cap(KVM_CAP_ARM_VM_IPA_SIZE);
@@ -266,10 +274,18 @@ int main(int argc, char *argv[])
 	test_creation(limit);
 	ksft_test_result_pass("type 0 is 40 bits; %u and 31 bits refused (EINVAL)\n", limit + 1);
 
-	for (ipa = 32; ipa <= limit; ipa++)
-		test_top_memslot(ipa);
-	ksft_test_result_pass("%u IPA sizes, 32..%u bits: memory at the top touched by the guest\n",
-			      limit - 31, limit);
+	aarch64_get_supported_page_sizes(limit, &ipa4k, &ipa16k, &ipa64k);
+	for (ipa = 32; ipa <= limit; ipa++) {
+		test_top_memslot(aarch64_mode_for_ipa(ipa), ipa);
+		/* Above 48 bits, the guest's 64K granule too (FEAT_LPA). */
+		if (ipa > 48 && ipa64k >= 52 &&
+		    aarch64_mode_for_ipa(ipa) != VM_MODE_P52V48_64K) {
+			test_top_memslot(VM_MODE_P52V48_64K, ipa);
+			nr_64k++;
+		}
+	}
+	ksft_test_result_pass("32..%u-bit IPAs (%u with 64K guest pages too): top touched\n",
+			      limit, nr_64k);
 	for (ipa = 32; ipa <= limit; ipa++)
 		test_gic_frames(ipa);
 	ksft_test_result_pass("GIC frames beyond or straddling the top refused (E2BIG)\n");
