@@ -9,7 +9,7 @@ set -euo pipefail
 
 tree=${1:?usage: run.sh TREE CONFIG MODE TEST...} cfg=${2:?} mode=${3:?}
 shift 3
-d=$BUILD/run
+d=${KVMX_RUN_DIR:-$BUILD/run}	# a directory of its own for runs side by side
 mkdir -p "$d"
 list=$d/tests
 : >"$list"

@@ -46,6 +46,10 @@ VANILLA=${KVMX_VANILLA:-failed}
 # which took over 21 s of wall time on a busy machine, on vanilla 6.12 as
 # well.  A real stall (a loop that never yields) still trips it.
 STALL_ARGS=${KVMX_STALL_ARGS:-rcupdate.rcu_cpu_stall_timeout=60}
+# The debug run's nested host has 4 CPUs (KVMX_DEBUG_SMP), so that the
+# race tests' threads really run at once under KASAN and lockdep; the
+# others have 2 (KVMX_SMP, default of boot.sh).
+DEBUG_SMP=${KVMX_DEBUG_SMP:-4}
 
 # twin_failed RUN FILE: write to FILE the upstream tests that failed on the
 # patched twin of vanilla run RUN; false (FILE untouched) when that twin
@@ -97,7 +101,7 @@ fi
 # $out/RUN.run (a line of runs.tsv) whatever happens, so that the report
 # sees a run that did not boot.
 boot_run() {
-	local run tree cfg mode list scale only limit args
+	local run tree cfg mode list scale only limit args smp
 	read -r run tree cfg mode < <(echo "$MATRIX" | awk -v r="$1" '$1 == r')
 	[ -n "${run:-}" ] || { log "no run $1 in the matrix"; return 1; }
 	printf '%s %s %s %s %s\n' "$run" "$tree" "$cfg" "$mode" "$out/$run.log" >"$out/$run.run"
@@ -121,7 +125,9 @@ boot_run() {
 	args=$STALL_ARGS
 	[ "$mode" = nvhe ] && args="$args kvm-arm.mode=nvhe"
 	"$HARNESS/mkinitrd.sh" "$list" "$out/$run.cpio" || { log "initramfs for $run failed"; return 1; }
-	phase "boot-$run ($(wc -l <"$list") tests)" "$HARNESS/boot.sh" \
+	smp=${KVMX_SMP:-2}
+	[ "$cfg" = debug ] && smp=$DEBUG_SMP
+	KVMX_SMP=$smp phase "boot-$run ($(wc -l <"$list") tests)" "$HARNESS/boot.sh" \
 		"$(obj_dir "$tree" "$cfg")/arch/arm64/boot/Image" "$out/$run.cpio" \
 		"$out/$run.log" "$limit" $args
 	grep -E '^(not )?ok ' "$out/$run.log" | sed "s/^/  [$run] /" >&2

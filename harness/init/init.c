@@ -10,7 +10,11 @@
  * its own process group with its output relayed to the console as TAP
  * comments ("# ..."); the top-level TAP lines are this program's verdicts:
  * exit 0 is "ok", exit 4 (KSFT_SKIP) is "ok ... # SKIP", anything else,
- * a signal or the timeout is "not ok".  Finally the kernel log is dumped
+ * a signal or the timeout is "not ok".  On a kernel with kmemleak, the
+ * objects that boot left unreferenced are forgotten before the first test
+ * and the heap is scanned after the last one: what it reports (the
+ * "kmemleak: N new suspected memory leaks" line and each object's
+ * backtrace) goes to the console.  Finally the kernel log is dumped
  * between markers and the machine is powered off.
  *
  * Static, no dependencies beyond libc.
@@ -160,6 +164,50 @@ static int run_one(char **argv, int timeout, double *elapsed)
 	return timed_out ? -1 : status;
 }
 
+#define KMEMLEAK	"/sys/kernel/debug/kmemleak"
+
+/* Write @cmd to kmemleak's control file; false if there is none. */
+static int kmemleak(const char *cmd)
+{
+	int fd = open(KMEMLEAK, O_WRONLY), ok;
+
+	if (fd < 0)
+		return 0;
+	ok = write(fd, cmd, strlen(cmd)) == (ssize_t)strlen(cmd);
+	if (!ok)
+		say("# kmemleak %s: %s\n", cmd, strerror(errno));
+	close(fd);
+	return ok;
+}
+
+/*
+ * Scan for leaks twice, a few seconds apart (kmemleak leaves objects
+ * younger than 5 s alone), and print what it reports.
+ */
+static void kmemleak_report(void)
+{
+	char buf[4096];
+	double t = now();
+	ssize_t n;
+	int fd;
+
+	if (!kmemleak("scan"))
+		return;
+	sleep(6);
+	kmemleak("scan");
+	say("# kmemleak: scanned in %.1fs\n", now() - t);
+	fd = open(KMEMLEAK, O_RDONLY);
+	if (fd < 0)
+		return;
+	while ((n = read(fd, buf, sizeof(buf) - 1)) > 0) {
+		size_t len = n;
+
+		buf[n] = '\0';
+		relay(buf, &len, 1);
+	}
+	close(fd);
+}
+
 static void dump_kernel_log(void)
 {
 	int size = klogctl(10, NULL, 0);	/* SYSLOG_ACTION_SIZE_BUFFER */
@@ -199,6 +247,9 @@ int main(void)
 		if (line[0] != '#' && strspn(line, " \t\n") != strlen(line))
 			total++;
 	rewind(list);
+	/* Boot's own unreferenced objects are not the tests' leaks. */
+	if (kmemleak("scan"))
+		kmemleak("clear");
 
 	say("TAP version 13\n1..%d\n", total);
 	while (fgets(line, sizeof(line), list)) {
@@ -261,6 +312,7 @@ int main(void)
 	}
 	fclose(list);
 	say("# kvmx: %d passed, %d skipped, %d failed\n", pass, skip, fail);
+	kmemleak_report();
 out:
 	dump_kernel_log();
 	say("KVMX-POWEROFF\n");

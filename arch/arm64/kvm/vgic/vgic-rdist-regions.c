@@ -153,6 +153,12 @@ int vgic_rdist_region_attach(struct kvm_vcpu *vcpu)
  * @vcpu:	the vCPU
  *
  * Once this returns, no MMIO dispatch can reach @vcpu through its region.
+ * A vCPU whose creation failed after it was given the region's last slot
+ * gives that slot back, so that the next vCPU created takes it: otherwise
+ * every failed KVM_CREATE_VCPU (-ENOMEM, -EMFILE) would use up a frame, and
+ * with regions sized to the vCPUs the last one would find none and the
+ * first KVM_RUN fail with -ENXIO.  A slot freed below another vCPU's (two
+ * creations at once, the earlier one failing) stays a hole.
  */
 void vgic_rdist_region_detach(struct kvm_vcpu *vcpu)
 {
@@ -165,6 +171,8 @@ void vgic_rdist_region_detach(struct kvm_vcpu *vcpu)
 	    rdreg->vcpus[vgic_cpu->rdreg_index] != vcpu)
 		return;
 	WRITE_ONCE(rdreg->vcpus[vgic_cpu->rdreg_index], NULL);
+	if (vgic_cpu->rdreg_index + 1 == rdreg->free_index)
+		rdreg->free_index--;
 	if (rdreg->registered)
 		synchronize_srcu_expedited(&vcpu->kvm->srcu);
 }
