@@ -156,7 +156,24 @@ def parse_log(path):
     return results, splats, completed
 
 
+def check_one_log(path):
+    """report.py --log SERIAL-LOG: the verdict on one run (./kvmx soak)."""
+    res, splats, done = parse_log(path)
+    for name, (r, t, extra, _) in sorted(res.items()):
+        print('%-40s %s %s' % (name, r, extra))
+    for s in splats:
+        print('splat: ' + s)
+    bad = [n for n, v in res.items() if v[0] in ('FAIL', 'TIMEOUT')]
+    ok = done and res and not bad and not splats
+    print('%s: %d tests, %d failed, %d splats%s' %
+          ('PASS' if ok else 'FAIL', len(res), len(bad), len(splats),
+           '' if done else ', run did not complete'))
+    return 0 if ok else 1
+
+
 def main():
+    if sys.argv[1] == '--log':
+        sys.exit(check_one_log(sys.argv[2]))
     out = sys.argv[1]
     runs = []
     with open(os.path.join(out, 'runs.tsv')) as f:

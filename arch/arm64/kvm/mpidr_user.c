@@ -166,7 +166,7 @@ void kvm_mpidr_map_destroy(struct kvm *kvm)
  * @vcpu:	set to the vCPU whose affinity is @mpidr, or NULL if none has it
  *
  * Once the map exists MPIDRs are fixed and unique, so its answer is final,
- * a miss included.
+ * a miss included.  A vCPU not yet initialised is not found.
  *
  * Return: false if the VM has no map (it has not run yet, or has a single
  * vCPU): the caller must search the vCPUs itself.
@@ -185,6 +185,13 @@ bool kvm_mpidr_map_lookup(struct kvm *kvm, u64 mpidr, struct kvm_vcpu **vcpu)
 	if (!data)
 		return false;
 	*vcpu = entry ? kvm_get_vcpu(kvm, xa_to_value(entry)) : NULL;
+	/*
+	 * A vCPU not yet initialised holds its future MPIDR in the map (so
+	 * that its KVM_ARM_VCPU_INIT cannot collide) but has no MPIDR_EL1
+	 * yet: like Linux 6.12, no SGI, PSCI call or userspace access finds it.
+	 */
+	if (*vcpu && !vcpu_get_flag(*vcpu, VCPU_INITIALIZED))
+		*vcpu = NULL;
 	return true;
 }
 

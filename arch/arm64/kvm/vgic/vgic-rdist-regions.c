@@ -178,6 +178,31 @@ void vgic_rdist_region_detach(struct kvm_vcpu *vcpu)
 }
 
 /**
+ * vgic_rdist_vcpu_postcreate() - Give a new vCPU the frame it may have missed.
+ * @vcpu:	the vCPU, just made visible in the VM's vCPU array
+ *
+ * A vCPU looks for a free slot in kvm_vgic_vcpu_init(), before it is in
+ * the vCPU array.  A region registered between that and its insertion
+ * gives slots to the vCPUs of the array only (vgic_v3_set_redist_base()),
+ * so a vCPU created concurrently with a late region would keep no frame,
+ * and the VM's first KVM_RUN fail with -ENXIO, although the regions have
+ * room.  Both paths take kvm->slots_lock: whichever comes second gives the
+ * vCPU its slot.  An error here (the legacy region growing past the IPA)
+ * leaves the vCPU without a frame, which the first KVM_RUN reports.
+ */
+void vgic_rdist_vcpu_postcreate(struct kvm_vcpu *vcpu)
+{
+	struct kvm *kvm = vcpu->kvm;
+
+	if (READ_ONCE(kvm->arch.vgic.vgic_model) != KVM_DEV_TYPE_ARM_VGIC_V3)
+		return;
+
+	guard(mutex)(&kvm->slots_lock);
+	if (IS_VGIC_ADDR_UNDEF(vcpu->arch.vgic_cpu.rd_iodev.base_addr))
+		vgic_register_redist_iodev(vcpu);
+}
+
+/**
  * vgic_rdist_regions_unregister() - Take every region off the MMIO bus.
  * @kvm:	the VM, with or without a GICv3
  */

@@ -433,8 +433,12 @@ static struct vm_ctx *build_vm(unsigned int nr, bool inject);
 static void free_vm(struct vm_ctx *c);
 static void free_dead_vm(struct vm_ctx *c);
 
-#define SWEEP(inj, s, op, undone, arg)	\
-	((inj) ? sweep(s, op, undone, arg) : plain(s, op, arg))
+/* A step, swept if @inj, else run once without injection. */
+static int maybe_sweep(bool inj, enum step s, int (*op)(void *),
+		       void (*undone)(void *), void *arg)
+{
+	return inj ? sweep(s, op, undone, arg) : plain(s, op, arg);
+}
 
 /* KVM_CREATE_DEVICE of the GIC, each fault point on a fresh VM. */
 static void sweep_create_gic(void)
@@ -474,8 +478,8 @@ static void sweep_create_gic(void)
 				    "KVM_CREATE_DEVICE after a failure at point %u: %s",
 				    n, strerror(-ret));
 			if (ret) {
-				ksft_print_msg("KVM_CREATE_DEVICE(GICv3): failing point %u leaves a GIC without fd (retry: EEXIST); VM destroyed\n",
-					       n);
+				ksft_print_msg("%s: point %u leaves a GIC, no fd\n",
+					       step_name[S_CREATE_GIC], n);
 				nr_dead_vms++;
 			} else {
 				close(c.gic_fd);
@@ -562,15 +566,15 @@ static struct vm_ctx *build_vm(unsigned int nr, bool inject)
 
 	vgic_rdist_layout_vmm(&c->layout, nr);
 	for (c->idx = 0; c->idx < c->layout.nr_regions; c->idx++)
-		TEST_ASSERT(!SWEEP(inject, S_REGION, op_region, region_undone, c),
+		TEST_ASSERT(!maybe_sweep(inject, S_REGION, op_region, region_undone, c),
 			    "registering region %u: %s", c->idx, strerror(errno));
 
 	for (c->idx = 0; c->idx < nr; c->idx++) {
 		bool s = inject && (c->idx % every == 0 || c->idx == nr - 1);
 
-		TEST_ASSERT(!SWEEP(s, S_CREATE_VCPU, op_create_vcpu, NULL, c),
+		TEST_ASSERT(!maybe_sweep(s, S_CREATE_VCPU, op_create_vcpu, NULL, c),
 			    "creating vCPU %u: %s", c->idx, strerror(errno));
-		TEST_ASSERT(!SWEEP(s, S_VCPU_INIT, op_vcpu_init, NULL, c),
+		TEST_ASSERT(!maybe_sweep(s, S_VCPU_INIT, op_vcpu_init, NULL, c),
 			    "initialising vCPU %u: %s", c->idx, strerror(errno));
 	}
 
@@ -581,7 +585,7 @@ static struct vm_ctx *build_vm(unsigned int nr, bool inject)
 		c->batch->entries[i].vcpu_id = i;
 		c->batch->entries[i].mpidr = topo_mpidr(i);
 	}
-	TEST_ASSERT(!SWEEP(inject, S_SET_MPIDRS, op_set_mpidrs, mpidrs_undone, c),
+	TEST_ASSERT(!maybe_sweep(inject, S_SET_MPIDRS, op_set_mpidrs, mpidrs_undone, c),
 		    "setting the topology: %s", strerror(errno));
 	for (i = 0; i < nr; i += stride)
 		TEST_ASSERT_EQ(vcpu_mpidr(c, i), topo_mpidr(i));
@@ -594,13 +598,13 @@ static struct vm_ctx *build_vm(unsigned int nr, bool inject)
 	for (c->idx = 0; c->idx < nr; c->idx++) {
 		if (!stays_parked(c, c->idx))
 			continue;
-		TEST_ASSERT(!SWEEP(inject, S_PARK, op_park, park_undone, c), "parking");
+		TEST_ASSERT(!maybe_sweep(inject, S_PARK, op_park, park_undone, c), "parking");
 		c->nr_parked++;
 	}
 
-	TEST_ASSERT(!SWEEP(inject, S_VGIC_INIT, op_vgic_init, NULL, c), "vgic init: %s",
+	TEST_ASSERT(!maybe_sweep(inject, S_VGIC_INIT, op_vgic_init, NULL, c), "vgic init: %s",
 		    strerror(errno));
-	TEST_ASSERT(!SWEEP(inject, S_ITS, op_its, NULL, c), "ITS: %s", strerror(errno));
+	TEST_ASSERT(!maybe_sweep(inject, S_ITS, op_its, NULL, c), "ITS: %s", strerror(errno));
 	return c;
 }
 
@@ -710,8 +714,9 @@ static void report(void)
 		injected += st->injected;
 		bad += st->other;
 	}
-	ksft_print_msg("%u failures injected, every one surfaced or was absorbed; %u not as ENOMEM; %u VMs left unusable (destroyed)\n",
-		       injected, bad, nr_dead_vms);
+	ksft_print_msg("%u failures injected: all surfaced or absorbed, %u not as ENOMEM\n",
+		       injected, bad);
+	ksft_print_msg("%u VMs left unusable by a failure, destroyed cleanly\n", nr_dead_vms);
 	TEST_ASSERT(injected, "no failure injected: is fault injection working?");
 }
 

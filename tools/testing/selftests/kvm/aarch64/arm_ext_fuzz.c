@@ -33,7 +33,7 @@
  * guest got before a timer signal ended its KVM_RUN); with several threads
  * the interleaving does not, but the argument stream does.
  *
- * Soak: arm_ext_fuzz -i 100000 -d 3600 -t 4 -o 400 -n 256
+ * Soak: arm_ext_fuzz -i 1000000 -d 3600 -t 4 -o 400 -n 256
  */
 #include <pthread.h>
 #include <signal.h>
@@ -266,12 +266,23 @@ static u64 now_ns(void)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-#define FAIL(w, fmt, ...)							\
-	TEST_FAIL("seed %lu iteration %u thread %u op #%u %s(%s): " fmt		\
-		  "\n  replay: -s %lu -t %u -o %u -n %u (iteration %u)",	\
-		  seed, (w)->f->iter, (w)->tid, (w)->opno, op_name[(w)->op],	\
-		  (w)->args, ##__VA_ARGS__, seed, nr_threads, nr_ops, max_ids,	\
-		  (w)->f->iter)
+/* Fail the test, saying where in the run and how to replay it. */
+static void __printf(2, 3) __noreturn
+fail_at(struct worker *w, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	TEST_FAIL("seed %lu iteration %u thread %u op #%u %s(%s): %s\n"
+		  "  replay: -s %lu -t %u -o %u -n %u (iteration %u)",
+		  seed, w->f->iter, w->tid, w->opno, op_name[w->op], w->args, msg,
+		  seed, nr_threads, nr_ops, max_ids, w->f->iter);
+}
+
+#define FAIL(w, fmt, ...)	fail_at(w, fmt, ##__VA_ARGS__)
 
 #define CHECK(w, cond, fmt, ...)						\
 	do {									\
@@ -802,8 +813,8 @@ static void check_exit(struct worker *w, struct kvm_vcpu *lib, struct kvm_run *r
 			case UCALL_SYNC:
 				return;
 			case UCALL_ABORT:
-				ksft_print_msg("seed %lu iteration %u thread %u op #%u: guest assert\n",
-					       seed, w->f->iter, w->tid, w->opno);
+				ksft_print_msg("seed %lu iteration %u thread %u op #%u: %s\n",
+					       seed, w->f->iter, w->tid, w->opno, "guest assert");
 				REPORT_GUEST_ASSERT(uc);
 				return;
 			default:
@@ -843,13 +854,16 @@ static void op_run(struct worker *w, u64 *r)
 	ret = ioctl(s->fd, KVM_RUN, NULL);
 	err = account(w, ret, ERRS(EINTR, ENOEXEC, ENODEV, ENXIO, EINVAL, EEXIST,
 				   EBUSY, ENOMEM, E2BIG));
-	if (err && err != EINTR && err != ENOEXEC && err != ENODEV)
+	if (err && err != EINTR && err != ENOEXEC && err != ENODEV && err != EEXIST)
 		__atomic_store_n(&f->dead, 1, __ATOMIC_SEQ_CST);	/* vgic or MPIDRs */
 	__atomic_sub_fetch(&f->running, 1, __ATOMIC_SEQ_CST);
-	/* An uninitialised vCPU is refused first (ENOEXEC), parked or not */
+	/*
+	 * A parked vCPU is refused before anything else (and its refused
+	 * KVM_RUN is not the VM's first run); a dead VM answers EIO first.
+	 */
 	if (s->parked)
-		CHECK(w, err == ENODEV || err == EIO ||
-		      (err == ENOEXEC && !s->lib && !s->inited), "a parked vCPU ran");
+		CHECK(w, err == ENODEV || err == EIO, "a parked vCPU: errno %d, not ENODEV",
+		      err);
 	else if (!s->lib && !s->inited)
 		CHECK(w, err == ENOEXEC || err == EIO, "an uninitialised vCPU ran");
 	if (!err)
@@ -1133,9 +1147,9 @@ static void print_stats(struct stats *st)
 
 static void help(const char *name)
 {
-	printf("usage: %s [-s seed] [-i iterations] [-t threads] [-o ops] [-d seconds] [-n max_vcpus]\n"
+	printf("usage: %s [-s seed] [-i iterations] [-t threads] [-o ops] [-d secs] [-n ids]\n"
 	       "  -s: seed (default: from the clock); -t 1 replays exactly\n"
-	       "  -i: VMs to create (default 40)\n"
+	       "  -i: VMs to create (default 150)\n"
 	       "  -t: threads per VM (default 4, at most %d)\n"
 	       "  -o: operations per thread per VM (default 200)\n"
 	       "  -d: start no iteration after this many seconds (default 0: no cap)\n"
@@ -1145,7 +1159,7 @@ static void help(const char *name)
 
 int main(int argc, char *argv[])
 {
-	unsigned int iters = 40, secs = 0, iter, i, op, e;
+	unsigned int iters = 150, secs = 0, iter, i, op, e;
 	struct worker *workers, mw = { 0 };
 	struct stats *sum;
 	u64 t0, elapsed;
