@@ -3,7 +3,8 @@
  * vcpu_hotplug - parked vCPUs (KVM_ARM_VCPU_PARK, KVM_ARM_VCPU_UNPARK).
  *
  * Every invalid transition and KVM_RUN on a parked vCPU, each with its
- * errno and no state change; the hotplug lifecycle seen from the guest for
+ * errno and no state change (the refused KVM_RUN is not the VM's first
+ * run: MPIDRs stay settable); the hotplug lifecycle seen from the guest for
  * many cycles (CPU_ON of a parked vCPU is DENIED; once unparked it starts
  * at the entry point with the context id, calls CPU_OFF and is parked
  * again); SGIs sent to parked vCPUs, none pending after unpark; the parked
@@ -330,6 +331,7 @@ static void test_transitions(void)
 	struct kvm_vcpu *vcpus[2];
 	struct kvm_vm *vm;
 	struct ucall uc;
+	u64 mpidr;
 	int gic_fd;
 
 	vm = create_vm(2, guest_sgis, vcpus, &gic_fd);
@@ -347,6 +349,10 @@ static void test_transitions(void)
 		    vcpu_stat(vcpus[1], "parked") == 1, "park did not take");
 	expect_refused(vcpus[1], KVM_ARM_VCPU_PARK, 0, EALREADY, "park a parked vCPU");
 	expect_refused(vcpus[1], KVM_RUN, 0, ENODEV, "KVM_RUN on a parked vCPU");
+	/* ...which is not the VM's first run: a new MPIDR is still taken */
+	vcpu_get_reg(vcpus[1], KVM_ARM64_SYS_REG(SYS_MPIDR_EL1), &mpidr);
+	vcpu_set_reg(vcpus[1], KVM_ARM64_SYS_REG(SYS_MPIDR_EL1), mpidr | 0x80 << 8);
+	vcpu_set_reg(vcpus[1], KVM_ARM64_SYS_REG(SYS_MPIDR_EL1), mpidr);
 	expect_refused(vcpus[1], KVM_ARM_VCPU_UNPARK, 1, EINVAL, "unpark with argument 1");
 
 	/* Has run and is powered on: cannot be parked */
