@@ -4,7 +4,9 @@
 # host under TCG with EL2, serial console to LOG (and to stdout when
 # KVMX_TEE=1).  The wall-clock limit kills QEMU; the log keeps what it said.
 # KVMX_APPEND adds kernel arguments (e.g. rcupdate.rcu_cpu_stall_timeout=3
-# to find long sections without a quiescent state).
+# to find long sections without a quiescent state).  No network (-nic none):
+# the default virtio NIC needs a boot ROM (efi-virtio.rom, package
+# ipxe-qemu) that a machine without recommended packages lacks.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -14,7 +16,7 @@ shift 4
 mkdir -p "$(dirname "$logf")"
 qemu=(qemu-system-aarch64 -M virt,virtualization=on,gic-version=3
       -cpu max,pauth-impdef=on -smp "${KVMX_SMP:-2}" -m "${KVMX_MEM:-4G}"
-      -display none -monitor none -serial stdio -no-reboot
+      -display none -monitor none -serial stdio -no-reboot -nic none
       -kernel "$img" -initrd "$initrd"
       -append "console=ttyAMA0 panic=-1 loglevel=4 $* ${KVMX_APPEND:-}")
 t0=$(date +%s)
