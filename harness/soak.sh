@@ -14,9 +14,9 @@ seed=${2:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 "$HARNESS/build-kernel.sh" patched fast
 "$HARNESS/build-kernel.sh" patched debug
 "$HARNESS/build-selftests.sh" patched
-d=$BUILD/soak
+d=$BUILD/soak	# run.sh writes its own list, $d/tests, from soak.list
 mkdir -p "$d"
-echo "$((secs + 600)) arm_ext_fuzz-soak patched/aarch64/arm_ext_fuzz -s $seed -d $secs -i 100000000 -t 4 -o 400 -n 256" >"$d/tests"
+echo "$((secs + 600)) arm_ext_fuzz-soak patched/aarch64/arm_ext_fuzz -s $seed -d $secs -i 100000000 -t 4 -o 400 -n 256" >"$d/soak.list"
 log "soak: $secs s of arm_ext_fuzz, seed $seed, debug kernel, 4 CPUs"
-KVMX_SMP=4 KVMX_RUN_DIR=$d "$HARNESS/run.sh" patched debug vhe "$d/tests" || true
+KVMX_SMP=4 KVMX_RUN_DIR=$d "$HARNESS/run.sh" patched debug vhe "$d/soak.list" || true
 python3 "$HARNESS/report.py" --log "$d/serial.log"

@@ -315,8 +315,8 @@ static void test_failed_vcpu_create(void)
 	TEST_ASSERT_EQ(get_ucall(vcpu0, &uc), UCALL_SYNC);
 	typer = uc.args[1];
 	TEST_ASSERT(((typer >> 8) & 0xffff) == 2 && (typer & BIT(4)),
-		    "slot %lu: GICR_TYPER 0x%lx, want vCPU 2 and Last",
-		    (slot2 - GICR_BASE_GPA) / RDIST_SZ, typer);
+		    "slot %d: GICR_TYPER 0x%lx, want vCPU 2 and Last",
+		    (int)((slot2 - GICR_BASE_GPA) / RDIST_SZ), typer);
 	vcpu_run(vcpu0);
 	TEST_ASSERT(vcpu0->run->exit_reason == KVM_EXIT_MMIO &&
 		    vcpu0->run->mmio.phys_addr == empty + GICR_TYPER,
