@@ -282,12 +282,11 @@ static void test_failed_vcpu_create(void)
 	struct ucall uc;
 	struct kvm_vm *vm;
 	u32 nr_irqs = NR_IRQS;
-	int gic, fd;
-	u64 typer, slot2, empty;
-
 	/* With the extension vCPU 2 sits in slot 2; on 6.12 in slot 3. */
-	slot2 = GICR_BASE_GPA + (has_ext ? 2 : 3) * RDIST_SZ;
-	empty = GICR_BASE_GPA + (has_ext ? 3 : 2) * RDIST_SZ;
+	int taken = has_ext ? 2 : 3, empty = has_ext ? 3 : 2;
+	int gic, fd;
+	u64 typer;
+
 	vm = vm_create(3);
 	vcpu0 = vm_vcpu_add(vm, 0, guest_read_typers);
 	gic = kvm_create_device(vm, KVM_DEV_TYPE_ARM_VGIC_V3);
@@ -310,16 +309,18 @@ static void test_failed_vcpu_create(void)
 		 vm_calc_num_guest_pages(vm->mode, 4 * RDIST_SZ));
 	vgic_ctrl_init(gic);
 
-	vcpu_args_set(vcpu0, 2, slot2, empty);
+	vcpu_args_set(vcpu0, 2, GICR_BASE_GPA + taken * RDIST_SZ,
+		      GICR_BASE_GPA + empty * RDIST_SZ);
 	vcpu_run(vcpu0);
 	TEST_ASSERT_EQ(get_ucall(vcpu0, &uc), UCALL_SYNC);
 	typer = uc.args[1];
 	TEST_ASSERT(((typer >> 8) & 0xffff) == 2 && (typer & BIT(4)),
 		    "slot %d: GICR_TYPER 0x%lx, want vCPU 2 and Last",
-		    (int)((slot2 - GICR_BASE_GPA) / RDIST_SZ), typer);
+		    taken, typer);
 	vcpu_run(vcpu0);
 	TEST_ASSERT(vcpu0->run->exit_reason == KVM_EXIT_MMIO &&
-		    vcpu0->run->mmio.phys_addr == empty + GICR_TYPER,
+		    vcpu0->run->mmio.phys_addr ==
+		    GICR_BASE_GPA + empty * RDIST_SZ + GICR_TYPER,
 		    "the empty slot should exit to userspace: exit %s at 0x%llx",
 		    exit_reason_str(vcpu0->run->exit_reason),
 		    vcpu0->run->mmio.phys_addr);
