@@ -17,6 +17,10 @@
 # one (mpidr_topology -b); and, on the patched kernel, the cost of a
 # refused PSCI CPU_ON (parked vCPU, in the kernel, against the SMCCC filter
 # forwarding it to the VMM) and the hot-add latency (vcpu_hotplug -b).
+# Migration: vm_move_scale saves a whole VM (GIC distributor,
+# redistributors, CPU interfaces, ITS; vCPU registers) and restores it into
+# a new one, at 64 and 512 vCPUs on both kernels and 1024, 2048, 4096 on
+# the patched one; build/bench/migration.png plots the cost per vCPU.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -24,6 +28,8 @@ SIZES_BOTH=${KVMX_BENCH_BOTH:-"64 128 256 512"}
 SIZES_PATCHED=${KVMX_BENCH_PATCHED:-"1024 2048 4096"}
 SGI_BOTH=${KVMX_BENCH_SGI_BOTH:-"64 512"}
 SGI_PATCHED=${KVMX_BENCH_SGI_PATCHED:-"4096"}
+MOVE_BOTH=${KVMX_BENCH_MOVE_BOTH:-"64 512"}
+MOVE_PATCHED=${KVMX_BENCH_MOVE_PATCHED:-"1024 2048 4096"}
 REPS=${KVMX_BENCH_REPS:-3}	# each size this many times, the median reported
 out=$BUILD/bench
 mkdir -p "$out"
@@ -43,7 +49,12 @@ for t in vanilla patched; do
 	: >"$out/$t.list"
 	sgi_sizes=$SGI_BOTH
 	[ $t = patched ] && sgi_sizes="$sgi_sizes $SGI_PATCHED"
+	move_sizes=$MOVE_BOTH
+	[ $t = patched ] && move_sizes="$move_sizes $MOVE_PATCHED"
 	for r in $(seq "$REPS"); do
+		for n in $move_sizes; do
+			echo "900 move-$n.$r patched/aarch64/vm_move_scale -n $n" >>"$out/$t.list"
+		done
 		for n in $sizes; do
 			echo "900 bench-$n.$r /kvmx/probe kvm_io_bus_register_dev patched/aarch64/vgic_v3_scale -n $n" >>"$out/$t.list"
 		done

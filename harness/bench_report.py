@@ -130,6 +130,113 @@ def hotplug_lines(d):
     return lines
 
 
+MOVE = re.compile(r'bench-move: vcpus=(\d+) gic_save=([0-9.]+) gic_restore=([0-9.]+) '
+                  r'regs_save=([0-9.]+) regs_restore=([0-9.]+) create=([0-9.]+) accesses=(\d+)')
+MOVE_TAP = re.compile(r'^(ok|not ok) \d+ - move-(\d+)(?:\.\d+)?')
+MOVE_KEYS = ('gic_save', 'gic_restore', 'regs_save', 'regs_restore', 'create')
+
+
+def parse_move(path):
+    """Per size, the median of each migration figure over the passing runs."""
+    reps, cur = {}, None
+    if not os.path.exists(path):
+        return {}
+    for line in open(path, errors='replace'):
+        m = MOVE.search(line)
+        if m:
+            cur = dict(zip(MOVE_KEYS, map(float, m.groups()[1:6])), vcpus=int(m.group(1)),
+                       accesses=int(m.group(7)))
+            continue
+        m = MOVE_TAP.match(line)
+        if m:
+            n = int(m.group(2))
+            ok = m.group(1) == 'ok' and cur and cur['vcpus'] == n
+            reps.setdefault(n, []).append(cur if ok else None)
+            cur = None
+    rows = {}
+    for n, rs in reps.items():
+        good = [r for r in rs if r]
+        if not good:
+            rows[n] = dict(failed=True, runs=len(rs))
+            continue
+        rows[n] = {k: statistics.median(r[k] for r in good) for k in MOVE_KEYS}
+        rows[n].update(accesses=good[0]['accesses'], runs=len(good), failed_runs=len(rs) - len(good))
+        rows[n]['save'] = rows[n]['gic_save'] + rows[n]['regs_save']
+        rows[n]['restore'] = rows[n]['gic_restore'] + rows[n]['regs_restore']
+    return rows
+
+
+def move_table(d):
+    """Migration: save and restore of the whole VM state, per size and kernel."""
+    runs = {k: parse_move(os.path.join(d, k + '.log')) for k in ('vanilla', 'patched')}
+    sizes = sorted(set(runs['vanilla']) | set(runs['patched']))
+    if not sizes:
+        return [], runs
+    lines = ['', 'Migration (vm_move_scale: GIC distributor, redistributors, CPU interfaces, '
+             'ITS; vCPU registers, mp_state, parked state; medians):', '',
+             '| vCPUs | kernel | GIC save s | GIC restore s | GIC accesses | GIC us/vCPU (save+restore) | '
+             'vCPU regs save s | vCPU regs restore s | total s | total us/vCPU | vanilla/patched (GIC) |',
+             '|---|---|---|---|---|---|---|---|---|---|---|']
+    for n in sizes:
+        for k in ('vanilla', 'patched'):
+            r = runs[k].get(n)
+            if not r:
+                continue
+            if r.get('failed'):
+                lines.append('| %d | %s | failed | | | | | | | | |' % (n, k))
+                continue
+            gic = r['gic_save'] + r['gic_restore']
+            total = r['save'] + r['restore']
+            v = runs['vanilla'].get(n)
+            ratio = ''
+            if k == 'patched' and v and not v.get('failed') and gic > 0:
+                ratio = '%.1f' % ((v['gic_save'] + v['gic_restore']) / gic)
+            lines.append('| %d | %s | %.3f | %.3f | %d | %.1f | %.3f | %.3f | %.3f | %.1f | %s |' % (
+                n, k, r['gic_save'], r['gic_restore'], r['accesses'], gic * 1e6 / n,
+                r['regs_save'], r['regs_restore'], total, total * 1e6 / n, ratio))
+    p, v = runs['patched'], runs['vanilla']
+    ok = lambda r, n: r.get(n) and not r[n].get('failed')
+    if ok(p, 64) and ok(p, 4096):
+        for what in ('gic', 'total'):
+            def per(n):
+                r = p[n]
+                t = r['gic_save'] + r['gic_restore'] if what == 'gic' else r['save'] + r['restore']
+                return t / n
+            lines.append('per-vCPU %s cost, 4096/64 = %.2f (target: within 1.5)'
+                         % ('GIC save+restore' if what == 'gic' else 'save+restore (GIC and vCPU registers)',
+                            per(4096) / per(64)))
+    if ok(p, 512) and ok(v, 512):
+        pg = p[512]['gic_save'] + p[512]['gic_restore']
+        vg = v[512]['gic_save'] + v[512]['gic_restore']
+        lines.append('512 vCPUs, GIC save+restore: vanilla/patched = %.1f (target: at least 20)'
+                     % (vg / pg))
+        lines.append('512 vCPUs, whole save+restore: vanilla/patched = %.1f'
+                     % ((v[512]['save'] + v[512]['restore']) / (p[512]['save'] + p[512]['restore'])))
+    return lines, runs
+
+
+def move_plot(d, runs, plt):
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for k, style in (('vanilla', 'o--'), ('patched', 's-')):
+        xs = [n for n in sorted(runs[k]) if not runs[k][n].get('failed')]
+        if not xs:
+            continue
+        ax.plot(xs, [(runs[k][n]['gic_save'] + runs[k][n]['gic_restore']) * 1e6 / n for n in xs],
+                style, color='tab:red', label='%s GIC save+restore' % k)
+        ax.plot(xs, [(runs[k][n]['save'] + runs[k][n]['restore']) * 1e6 / n for n in xs],
+                style, color='k', label='%s whole state' % k)
+    ax.set_xscale('log', base=2)
+    ax.set_yscale('log')
+    ax.set_xlabel('vCPUs (GICv3, 3 redistributor regions, ITS)')
+    ax.set_ylabel('microseconds per vCPU (nested host, TCG)')
+    ax.set_title('Save and restore of a VM: cost per vCPU')
+    ax.grid(True, which='both', alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(d, 'migration.png'), dpi=110)
+    print('plot: %s' % os.path.join(d, 'migration.png'))
+
+
 def main():
     d = sys.argv[1]
     runs = {k: parse(os.path.join(d, k + '.log')) for k in ('vanilla', 'patched')}
@@ -170,7 +277,8 @@ def main():
     if p.get(4096, {}).get('kmem'):
         notes.append('kernel memory at 4096 vCPUs: patched %.1f KiB/vCPU'
                      % (p[4096]['kmem'] / 4096.0))
-    text = '\n'.join(lines + [''] + notes + sgi_table(d) + hotplug_lines(d)) + '\n'
+    mlines, mruns = move_table(d)
+    text = '\n'.join(lines + [''] + notes + sgi_table(d) + hotplug_lines(d) + mlines) + '\n'
     open(os.path.join(d, 'bench.md'), 'w').write(text)
     print(text)
     try:
@@ -193,6 +301,8 @@ def main():
         fig.tight_layout()
         fig.savefig(os.path.join(d, 'bench.png'), dpi=110)
         print('plot: %s' % os.path.join(d, 'bench.png'))
+        if mlines:
+            move_plot(d, mruns, plt)
     except ImportError:
         print('no matplotlib: no plot')
     return 0

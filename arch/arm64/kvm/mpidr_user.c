@@ -24,8 +24,12 @@
  * shape of its topology, and the map takes memory in proportion to the
  * vCPUs, dense or sparse.  It is built when the first vCPU runs (which is
  * where the VM-wide rules are checked) and thrown away when a vCPU is
- * created afterwards.  Lookups are lockless (RCU); building and destroying
- * are serialised by kvm->arch.config_lock.
+ * created afterwards.  Before that, userspace accesses to the GIC (a VMM
+ * restoring a VM names each redistributor by MPIDR) get a provisional map,
+ * built on demand and dropped whenever an MPIDR changes; where two vCPUs
+ * share an affinity it finds the first, as a scan would.  Lookups are
+ * lockless (RCU); building and destroying are serialised by
+ * kvm->arch.config_lock.
  */
 
 #include <linux/kvm_host.h>
@@ -42,6 +46,7 @@
 
 struct kvm_mpidr_data {
 	struct xarray	map;	/* packed affinity -> vCPU index (xa value) */
+	bool		final;	/* built at the first run: MPIDRs are fixed */
 	struct rcu_head	rcu;
 };
 
@@ -80,9 +85,11 @@ static int mpidr_check_value(u64 mpidr)
 
 /*
  * Fill @map with the affinity of every vCPU: @vals[vcpu_idx] where given,
- * the vCPU's own MPIDR otherwise.  Checks the VM-wide rules.
+ * the vCPU's own MPIDR otherwise.  Checks the VM-wide rules, unless
+ * @provisional: then the first vCPU of an affinity keeps it.
  */
-static int mpidr_map_fill(struct kvm *kvm, struct xarray *map, const u64 *vals)
+static int mpidr_map_fill(struct kvm *kvm, struct xarray *map, const u64 *vals,
+			  bool provisional)
 {
 	struct kvm_vcpu *vcpu;
 	unsigned long c;
@@ -94,22 +101,59 @@ static int mpidr_map_fill(struct kvm *kvm, struct xarray *map, const u64 *vals)
 
 		if (!c)
 			mt = mpidr & MPIDR_MT_BITMASK;
-		else if ((mpidr & MPIDR_MT_BITMASK) != mt)
+		else if ((mpidr & MPIDR_MT_BITMASK) != mt && !provisional)
 			return -EINVAL;
 
 		ret = xa_insert(map, mpidr_key(mpidr), xa_mk_value(c),
 				GFP_KERNEL_ACCOUNT);
+		if (ret == -EBUSY && provisional)
+			continue;
 		if (ret)
 			return ret == -EBUSY ? -EEXIST : ret;
 	}
 	return 0;
 }
 
+/* A map of the vCPUs' affinities as they are now; NULL on failure (*@err). */
+static struct kvm_mpidr_data *mpidr_data_alloc(struct kvm *kvm, bool final, int *err)
+{
+	struct kvm_mpidr_data *data;
+
+	lockdep_assert_held(&kvm->arch.config_lock);
+
+	data = kzalloc(sizeof(*data), GFP_KERNEL_ACCOUNT);
+	if (!data) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	xa_init(&data->map);
+	data->final = final;
+
+	*err = mpidr_map_fill(kvm, &data->map, NULL, !final);
+	if (*err) {
+		xa_destroy(&data->map);
+		kfree(data);
+		return NULL;
+	}
+	return data;
+}
+
+/* Make @data (or none) the VM's map; lookups may use the old one a while. */
+static void mpidr_data_replace(struct kvm *kvm, struct kvm_mpidr_data *data)
+{
+	struct kvm_mpidr_data *old;
+
+	old = rcu_replace_pointer(kvm->arch.mpidr_data, data,
+				  lockdep_is_held(&kvm->arch.config_lock));
+	if (old)
+		mpidr_data_free(old);
+}
+
 /**
- * kvm_mpidr_map_build() - Check the VM's MPIDRs and build its map, if it has none.
+ * kvm_mpidr_map_build() - Check the VM's MPIDRs and build its final map.
  * @kvm:	the VM
  *
- * Called at each vCPU's first run.
+ * Called at each vCPU's first run; replaces a provisional map.
  *
  * Return: 0 on success; -EEXIST if two vCPUs share an affinity, -EINVAL if
  * their MT bits differ, -ENOMEM: the VM cannot run until that is fixed.
@@ -121,24 +165,42 @@ int kvm_mpidr_map_build(struct kvm *kvm)
 
 	guard(mutex)(&kvm->arch.config_lock);
 
-	if (rcu_access_pointer(kvm->arch.mpidr_data) ||
-	    atomic_read(&kvm->online_vcpus) == 1)
+	data = rcu_dereference_protected(kvm->arch.mpidr_data,
+					 lockdep_is_held(&kvm->arch.config_lock));
+	if ((data && data->final) || atomic_read(&kvm->online_vcpus) == 1)
 		return 0;
 
-	data = kzalloc(sizeof(*data), GFP_KERNEL_ACCOUNT);
+	data = mpidr_data_alloc(kvm, true, &ret);
 	if (!data)
-		return -ENOMEM;
-	xa_init(&data->map);
-
-	ret = mpidr_map_fill(kvm, &data->map, NULL);
-	if (ret) {
-		xa_destroy(&data->map);
-		kfree(data);
 		return ret;
-	}
-
-	rcu_assign_pointer(kvm->arch.mpidr_data, data);
+	mpidr_data_replace(kvm, data);
 	return 0;
+}
+
+/**
+ * kvm_mpidr_map_prepare() - Give a VM that has not run a provisional map.
+ * @kvm:	the VM
+ *
+ * For userspace accesses that name vCPUs by MPIDR before the first run, so
+ * that restoring a VM does not scan its vCPUs once per register.  Without
+ * memory for it, lookups scan the vCPUs as before.  Can sleep.
+ */
+void kvm_mpidr_map_prepare(struct kvm *kvm)
+{
+	struct kvm_mpidr_data *data;
+	int ret;
+
+	if (rcu_access_pointer(kvm->arch.mpidr_data))
+		return;
+
+	guard(mutex)(&kvm->arch.config_lock);
+
+	if (rcu_access_pointer(kvm->arch.mpidr_data) ||
+	    atomic_read(&kvm->online_vcpus) < 2)
+		return;
+	data = mpidr_data_alloc(kvm, false, &ret);
+	if (data)
+		rcu_assign_pointer(kvm->arch.mpidr_data, data);
 }
 
 /**
@@ -147,16 +209,9 @@ int kvm_mpidr_map_build(struct kvm *kvm)
  */
 void kvm_mpidr_map_destroy(struct kvm *kvm)
 {
-	struct kvm_mpidr_data *data;
-
 	guard(mutex)(&kvm->arch.config_lock);
 
-	data = rcu_dereference_protected(kvm->arch.mpidr_data,
-					 lockdep_is_held(&kvm->arch.config_lock));
-	if (!data)
-		return;
-	rcu_assign_pointer(kvm->arch.mpidr_data, NULL);
-	mpidr_data_free(data);
+	mpidr_data_replace(kvm, NULL);
 }
 
 /**
@@ -165,42 +220,50 @@ void kvm_mpidr_map_destroy(struct kvm *kvm)
  * @mpidr:	the affinity, as MPIDR_HWID_BITMASK
  * @vcpu:	set to the vCPU whose affinity is @mpidr, or NULL if none has it
  *
- * Once the map exists MPIDRs are fixed and unique, so its answer is final,
- * a miss included.  A vCPU not yet initialised is not found.
+ * Once the final map exists MPIDRs are fixed and unique, so its answer is
+ * final, a miss included; a provisional map's miss is not (a vCPU may be
+ * under creation).  A vCPU not yet initialised is not found.
  *
- * Return: false if the VM has no map (it has not run yet, or has a single
- * vCPU): the caller must search the vCPUs itself.
+ * Return: false if the VM has no map, or a provisional one misses: the
+ * caller must search the vCPUs itself.
  */
 bool kvm_mpidr_map_lookup(struct kvm *kvm, u64 mpidr, struct kvm_vcpu **vcpu)
 {
 	struct kvm_mpidr_data *data;
 	void *entry = NULL;
+	bool final = false;
 
 	rcu_read_lock();
 	data = rcu_dereference(kvm->arch.mpidr_data);
-	if (data)
+	if (data) {
 		entry = xa_load(&data->map, mpidr_key(mpidr));
+		final = data->final;
+	}
 	rcu_read_unlock();
 
-	if (!data)
+	if (!data || (!entry && !final))
 		return false;
 	*vcpu = entry ? kvm_get_vcpu(kvm, xa_to_value(entry)) : NULL;
 	/*
 	 * A vCPU not yet initialised holds its future MPIDR in the map (so
 	 * that its KVM_ARM_VCPU_INIT cannot collide) but has no MPIDR_EL1
-	 * yet: like Linux 6.12, no SGI, PSCI call or userspace access finds it.
+	 * yet: no SGI, PSCI call or userspace access finds it.
 	 */
 	if (*vcpu && !vcpu_get_flag(*vcpu, VCPU_INITIALIZED))
 		*vcpu = NULL;
 	return true;
 }
 
-/* MPIDRs cannot change once the VM has run or its map exists. */
+/* MPIDRs cannot change once the VM has run or its final map exists. */
 static bool mpidrs_fixed(struct kvm *kvm)
 {
+	struct kvm_mpidr_data *data;
+
 	lockdep_assert_held(&kvm->arch.config_lock);
 
-	return kvm_vm_has_ran_once(kvm) || rcu_access_pointer(kvm->arch.mpidr_data);
+	data = rcu_dereference_protected(kvm->arch.mpidr_data,
+					 lockdep_is_held(&kvm->arch.config_lock));
+	return kvm_vm_has_ran_once(kvm) || (data && data->final);
 }
 
 /**
@@ -228,47 +291,61 @@ int kvm_mpidr_set_user(struct kvm_vcpu *vcpu, const struct sys_reg_desc *rd, u64
 	if (mpidrs_fixed(kvm))
 		return -EBUSY;
 	__vcpu_sys_reg(vcpu, rd->reg) = val;
+	mpidr_data_replace(kvm, NULL);	/* a provisional map */
 	return 0;
 }
 
 /*
  * Check a batch on its own: entries, values, vCPUs.  Fills @vals (indexed
- * by vCPU index) with the MPIDRs the VM would have after it.
+ * by vCPU index) with the MPIDRs the VM would have after it, and @idx
+ * with the vCPU index of each entry.  O(entries + vCPUs + vCPU ids).
  */
 static int mpidr_batch_check(struct kvm *kvm, const struct kvm_arm_mpidr_entry *e,
-			     u32 nr, u64 *vals)
+			     u32 nr, u64 *vals, u32 *idx)
 {
-	unsigned long *seen;
+	unsigned long *seen = NULL;
 	struct kvm_vcpu *vcpu;
+	u32 *idx_of_id, i;
 	unsigned long c;
-	int ret = 0;
-	u32 i;
+	int ret = -ENOMEM;
 
 	lockdep_assert_held(&kvm->lock);
 
+	idx_of_id = kvmalloc_array(KVM_MAX_VCPU_IDS, sizeof(*idx_of_id),
+				   GFP_KERNEL_ACCOUNT);
+	if (!idx_of_id)
+		goto out;
 	seen = bitmap_zalloc(atomic_read(&kvm->online_vcpus), GFP_KERNEL_ACCOUNT);
 	if (!seen)
-		return -ENOMEM;
+		goto out;
 
-	kvm_for_each_vcpu(c, vcpu, kvm)
+	memset(idx_of_id, 0xff, KVM_MAX_VCPU_IDS * sizeof(*idx_of_id));
+	kvm_for_each_vcpu(c, vcpu, kvm) {
 		vals[c] = mpidr_of(vcpu);
+		idx_of_id[vcpu->vcpu_id] = c;
+	}
 
-	for (i = 0; i < nr && !ret; i++) {
+	for (i = 0, ret = 0; i < nr && !ret; i++) {
 		ret = e[i].reserved ? -EINVAL : mpidr_check_value(e[i].mpidr);
 		if (ret)
 			break;
-		vcpu = kvm_get_vcpu_by_id(kvm, e[i].vcpu_id);
-		if (!vcpu)
+		if (e[i].vcpu_id >= KVM_MAX_VCPU_IDS ||
+		    idx_of_id[e[i].vcpu_id] == U32_MAX) {
 			ret = -ENOENT;
-		else if (!vcpu_get_flag(vcpu, VCPU_INITIALIZED))
+			break;
+		}
+		idx[i] = idx_of_id[e[i].vcpu_id];
+		vcpu = kvm_get_vcpu(kvm, idx[i]);
+		if (!vcpu_get_flag(vcpu, VCPU_INITIALIZED))
 			ret = -ENOEXEC;
-		else if (test_and_set_bit(vcpu->vcpu_idx, seen))
+		else if (test_and_set_bit(idx[i], seen))
 			ret = -EINVAL;
 		else
-			vals[vcpu->vcpu_idx] = e[i].mpidr;
+			vals[idx[i]] = e[i].mpidr;
 	}
-
+out:
 	bitmap_free(seen);
+	kvfree(idx_of_id);
 	return ret;
 }
 
@@ -292,8 +369,8 @@ int kvm_mpidr_set_batch(struct kvm *kvm, struct kvm_arm_mpidrs __user *argp)
 {
 	struct kvm_arm_mpidr_entry *e;
 	struct kvm_arm_mpidrs hdr;
-	struct kvm_vcpu *vcpu;
 	struct xarray map;
+	u32 *idx = NULL;
 	u64 *vals;
 	int ret;
 	u32 i;
@@ -318,7 +395,8 @@ int kvm_mpidr_set_batch(struct kvm *kvm, struct kvm_arm_mpidrs __user *argp)
 	ret = -ENOMEM;
 	vals = kvmalloc_array(atomic_read(&kvm->online_vcpus), sizeof(*vals),
 			      GFP_KERNEL_ACCOUNT);
-	if (!vals)
+	idx = kvmalloc_array(hdr.nr_entries, sizeof(*idx), GFP_KERNEL_ACCOUNT);
+	if (!vals || !idx)
 		goto out_unlock_kvm;
 	ret = -EBUSY;
 	if (!lock_all_vcpus(kvm))
@@ -328,20 +406,19 @@ int kvm_mpidr_set_batch(struct kvm *kvm, struct kvm_arm_mpidrs __user *argp)
 	if (mpidrs_fixed(kvm))
 		goto out_unlock;
 
-	ret = mpidr_batch_check(kvm, e, hdr.nr_entries, vals);
+	ret = mpidr_batch_check(kvm, e, hdr.nr_entries, vals, idx);
 	if (ret)
 		goto out_unlock;
 
 	xa_init(&map);
-	ret = mpidr_map_fill(kvm, &map, vals);
+	ret = mpidr_map_fill(kvm, &map, vals, false);
 	xa_destroy(&map);
 	if (ret)
 		goto out_unlock;
 
-	for (i = 0; i < hdr.nr_entries; i++) {
-		vcpu = kvm_get_vcpu_by_id(kvm, e[i].vcpu_id);
-		__vcpu_sys_reg(vcpu, MPIDR_EL1) = e[i].mpidr;
-	}
+	for (i = 0; i < hdr.nr_entries; i++)
+		__vcpu_sys_reg(kvm_get_vcpu(kvm, idx[i]), MPIDR_EL1) = e[i].mpidr;
+	mpidr_data_replace(kvm, NULL);	/* a provisional map */
 
 out_unlock:
 	mutex_unlock(&kvm->arch.config_lock);
@@ -349,6 +426,7 @@ out_unlock:
 out_unlock_kvm:
 	mutex_unlock(&kvm->lock);
 out_free:
+	kvfree(idx);
 	kvfree(vals);
 	kvfree(e);
 	return ret;

@@ -9,7 +9,7 @@
  *  - GICR_TYPER.Processor_Number is the vCPU id, its affinity the MPIDR's;
  *  - GICR_TYPER.Last is set exactly on the last vCPU of each region;
  *  - userspace reads the same GICR_TYPER (KVM_DEV_ARM_VGIC_GRP_REDIST_REGS;
- *    every vCPU up to 512, a sample beyond, as each access locks all vCPUs);
+ *    every vCPU);
  *  - every vCPU reported exactly once.
  * It prints the time taken by vCPU creation, vgic setup and the first run
  * of every vCPU, and the memory the VM took, so it doubles as a benchmark.
@@ -149,20 +149,16 @@ static void run_once(struct kvm_vcpu *vcpu, unsigned int idx,
 }
 
 /*
- * Userspace reads the GICR_TYPER the guest read.  Each access locks every
- * vCPU, so past 512 vCPUs only the ends of each region and every 61st vCPU
- * are checked.  Returns how many were.
+ * Userspace reads the GICR_TYPER the guest read, for every vCPU.  Returns
+ * how many were checked.
  */
 static unsigned int check_uaccess(struct kvm_vcpu **vcpus, unsigned int nr,
 				  int gic_fd, const struct vgic_rdist_layout *l)
 {
-	unsigned int i, region, slot, n = 0;
+	unsigned int i, n = 0;
 	u64 mpidr, typer;
 
 	for (i = 0; i < nr; i++) {
-		vgic_rdist_layout_base(l, i, &region, &slot);
-		if (nr > 512 && i % 61 && slot && slot != l->region[region].count - 1)
-			continue;
 		vcpu_get_reg(vcpus[i], KVM_ARM64_SYS_REG(SYS_MPIDR_EL1), &mpidr);
 		typer = uaccess_typer(gic_fd, mpidr);
 		TEST_ASSERT(typer == guest_typer[i],
