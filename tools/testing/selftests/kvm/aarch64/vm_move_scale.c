@@ -21,10 +21,15 @@
  * through the moved MPIDRs, which each must take once, and PSCI CPU_ON of
  * a parked vCPU must be DENIED.  Parked vCPUs stay parked.
  *
+ * Before that, a small VM checks that a running vCPU still makes every
+ * kind of userspace GIC and ITS access fail with EBUSY, changing nothing,
+ * and that the same accesses succeed once it has stopped.
+ *
  * It prints the time taken to save and to restore, per vCPU, and the
  * number of GIC accesses: the figures of the migration benchmark.
  */
 #include <linux/psci.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -62,6 +67,7 @@ static u32 nr_vcpus_g, spi_target_g, lpi_target_g, parked_target_g;
 static u64 mpidr_g[KVM_MAX_VCPUS];
 static u8 parked_g[KVM_MAX_VCPUS];
 static u32 seen_g[NR_KINDS][KVM_MAX_VCPUS];
+static u64 spinning_g, stop_g;
 
 static void guest_irq_handler(struct ex_regs *regs)
 {
@@ -164,6 +170,104 @@ static void guest_code(u64 idx)
 	guest_take_irqs();
 	GUEST_SYNC(STAGE_TOOK_B);
 	GUEST_DONE();
+}
+
+static void guest_spin(void)
+{
+	WRITE_ONCE(spinning_g, 1);
+	while (!READ_ONCE(stop_g))
+		cpu_relax();
+	GUEST_DONE();
+}
+
+static void *run_spinner(void *arg)
+{
+	vgic_scale_run_done(arg);
+	return NULL;
+}
+
+/*
+ * Every kind of userspace vgic access, with @prio as the priorities
+ * written; each must fail with @err (0: succeed).
+ */
+static void gic_accesses(int gic_fd, int its_fd, u64 mpidr, u32 prio, int err)
+{
+	u64 id = (mpidr & 0xffffff) << KVM_DEV_ARM_VGIC_V3_MPIDR_SHIFT;
+	u64 its_ctlr, icc_pmr = 0xf0;
+	u32 val = prio * 0x01010101;
+	const struct {
+		int fd;
+		u32 group;
+		u64 attr;
+		void *val;
+		const char *what;
+	} acc[] = {
+		{ gic_fd, KVM_DEV_ARM_VGIC_GRP_DIST_REGS, GICD_IPRIORITYR + (SPI_ID & ~3), &val,
+		  "distributor" },
+		{ gic_fd, KVM_DEV_ARM_VGIC_GRP_REDIST_REGS, id | (SZ_64K + GICR_IPRIORITYR0), &val,
+		  "redistributor" },
+		{ gic_fd, KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS,
+		  id | (KVM_ARM64_SYS_REG(SYS_ICC_PMR_EL1) & KVM_DEV_ARM_VGIC_SYSREG_INSTR_MASK),
+		  &icc_pmr, "CPU interface" },
+		{ gic_fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES, NULL,
+		  "LPI pending tables save" },
+		{ its_fd, KVM_DEV_ARM_VGIC_GRP_ITS_REGS, GITS_CTLR, &its_ctlr, "ITS register" },
+		{ its_fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_ITS_SAVE_TABLES, NULL,
+		  "ITS tables save" },
+	};
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(acc); i++) {
+		if (acc[i].group == KVM_DEV_ARM_VGIC_GRP_ITS_REGS)
+			ret = __kvm_device_attr_get(acc[i].fd, acc[i].group, acc[i].attr,
+						    acc[i].val);
+		else
+			ret = __kvm_device_attr_set(acc[i].fd, acc[i].group, acc[i].attr,
+						    acc[i].val);
+		TEST_ASSERT(err ? ret && errno == err : !ret,
+			    "%s access: ret %d errno %d, want errno %d", acc[i].what, ret,
+			    ret ? errno : 0, err);
+	}
+}
+
+static u32 spi_priorities(int gic_fd)
+{
+	u32 val;
+
+	kvm_device_attr_get(gic_fd, KVM_DEV_ARM_VGIC_GRP_DIST_REGS,
+			    GICD_IPRIORITYR + (SPI_ID & ~3), &val);
+	return val;
+}
+
+/* A running vCPU makes every access fail with EBUSY, and changes nothing. */
+static void test_busy_while_running(void)
+{
+	struct kvm_vcpu *vcpus[2];
+	struct kvm_vm *vm;
+	int gic_fd, its_fd;
+	pthread_t thread;
+	u64 mpidr;
+
+	vm = vm_create_with_vcpus(2, guest_spin, vcpus);
+	gic_fd = vgic_v3_setup(vm, 2, NR_IRQS);
+	its_fd = vgic_its_setup(vm);
+	vcpu_get_reg(vcpus[0], KVM_ARM64_SYS_REG(SYS_MPIDR_EL1), &mpidr);
+	gic_accesses(gic_fd, its_fd, mpidr, 0x80, 0);
+
+	pthread_create(&thread, NULL, run_spinner, vcpus[1]);
+	while (!READ_ONCE(*(u64 *)addr_gva2hva(vm, (vm_vaddr_t)&spinning_g)))
+		usleep(1000);
+	gic_accesses(gic_fd, its_fd, mpidr, 0x40, EBUSY);
+
+	WRITE_ONCE(*(u64 *)addr_gva2hva(vm, (vm_vaddr_t)&stop_g), 1);
+	pthread_join(thread, NULL);
+	TEST_ASSERT_EQ(spi_priorities(gic_fd), 0x80808080);
+	gic_accesses(gic_fd, its_fd, mpidr, 0x40, 0);
+	TEST_ASSERT_EQ(spi_priorities(gic_fd), 0x40404040);
+	close(its_fd);
+	close(gic_fd);
+	kvm_vm_free(vm);
 }
 
 static double now(void)
@@ -303,7 +407,7 @@ struct saved_vcpu {
 	int parked;
 };
 
-static void usage(const char *name)
+static void print_usage(const char *name)
 {
 	printf("usage: %s [-n nr_vcpus]\n", name);
 }
@@ -327,10 +431,10 @@ int main(int argc, char *argv[])
 			nr = atoi_positive("Number of vCPUs", optarg);
 			break;
 		case 'h':
-			usage(argv[0]);
+			print_usage(argv[0]);
 			exit(0);
 		default:
-			usage(argv[0]);
+			print_usage(argv[0]);
 			exit(KSFT_FAIL);
 		}
 	}
@@ -339,7 +443,9 @@ int main(int argc, char *argv[])
 	TEST_REQUIRE(nr >= 4);
 
 	ksft_print_header();
-	ksft_set_plan(1);
+	ksft_set_plan(2);
+	test_busy_while_running();
+	ksft_test_result_pass("a running vCPU makes every GIC and ITS access fail with EBUSY\n");
 	vgic_scale_raise_nofile(2 * nr);
 
 	create_vm(&src, nr);
@@ -438,17 +544,19 @@ int main(int argc, char *argv[])
 	vgic_scale_run_to(dst.vcpus[0], STAGE_TOOK_B, &uc);
 	vgic_scale_run_done(dst.vcpus[0]);
 
-	ksft_print_msg("%u vCPUs (%s topology, %u parked): SGIs, SPI and LPI pending across the move, taken by the same vCPUs after it\n",
+	ksft_print_msg("%u vCPUs (%s topology, %u parked) moved with SGIs, SPI, LPI pending\n",
 		       nr, user_mpidr ? "user" : "default", nr_parked);
-	ksft_print_msg("save: GIC %.3f s (%lu accesses), vCPUs %.3f s; new VM %.3f s; restore: vCPUs %.3f s, GIC %.3f s (%lu accesses)\n",
-		       t_save, acc_save, t_regs_save, t_create, t_regs_restore, t_restore,
-		       acc_restore);
-	ksft_print_msg("per vCPU: GIC save %.1f us, restore %.1f us; vCPU registers save %.1f us, restore %.1f us\n",
-		       t_save * 1e6 / nr, t_restore * 1e6 / nr, t_regs_save * 1e6 / nr,
-		       t_regs_restore * 1e6 / nr);
-	printf("# bench-move: vcpus=%u gic_save=%.6f gic_restore=%.6f regs_save=%.6f regs_restore=%.6f create=%.6f accesses=%lu\n",
-	       nr, t_save, t_restore, t_regs_save, t_regs_restore, t_create,
-	       acc_save + acc_restore);
+	ksft_print_msg("save: GIC %.3f s (%lu accesses), vCPUs %.3f s\n",
+		       t_save, acc_save, t_regs_save);
+	ksft_print_msg("new VM %.3f s; restore: vCPUs %.3f s, GIC %.3f s (%lu accesses)\n",
+		       t_create, t_regs_restore, t_restore, acc_restore);
+	ksft_print_msg("per vCPU: GIC save %.1f us, restore %.1f us\n",
+		       t_save * 1e6 / nr, t_restore * 1e6 / nr);
+	ksft_print_msg("per vCPU: registers save %.1f us, restore %.1f us\n",
+		       t_regs_save * 1e6 / nr, t_regs_restore * 1e6 / nr);
+	printf("# bench-move: vcpus=%u gic_save=%.6f gic_restore=%.6f ", nr, t_save, t_restore);
+	printf("regs_save=%.6f regs_restore=%.6f create=%.6f accesses=%lu\n",
+	       t_regs_save, t_regs_restore, t_create, acc_save + acc_restore);
 	ksft_test_result_pass("%u vCPUs moved, interrupts delivered as before\n", nr);
 	free_vm(&dst);
 	free(saved);

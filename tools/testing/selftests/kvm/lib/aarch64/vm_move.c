@@ -103,6 +103,7 @@ static const uint32_t redist_regs[] = {
 	SGI_BASE + GICR_ICFGR0, SGI_BASE + GICR_ICFGR0 + 4,
 	GICR_CTLR,		/* last: EnableLPIs once the tables are there */
 };
+
 #define NR_REDIST_REGS		ARRAY_SIZE(redist_regs)
 
 /* ... and of each CPU interface, in restore order. */
@@ -110,6 +111,7 @@ static const uint64_t icc_regs[] = {
 	SYS_ICC_SRE_EL1, SYS_ICC_CTLR_EL1, SYS_ICC_PMR_EL1, SYS_ICC_BPR1_EL1,
 	SYS_ICC_IGRPEN1_EL1,
 };
+
 #define NR_ICC_REGS		ARRAY_SIZE(icc_regs)
 
 /* ITS registers but GITS_CTLR, in restore order (GITS_IIDR first). */
@@ -117,6 +119,7 @@ static const uint32_t its_regs[] = {
 	GITS_IIDR, GITS_CBASER, GITS_CREADR, GITS_CWRITER,
 	GITS_BASER, GITS_BASER + 8,
 };
+
 #define NR_ITS_REGS		ARRAY_SIZE(its_regs)
 
 /* Per-SPI distributor banks: offset, bits per interrupt. */
