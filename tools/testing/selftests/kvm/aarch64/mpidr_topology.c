@@ -491,6 +491,7 @@ static void test_topology(unsigned int nr, enum topo t)
 
 static void test_psci(enum topo t)
 {
+	struct kvm_vcpu_init init;
 	struct kvm_mp_state mp;
 	struct kvm_vcpu *vcpus[8];
 	struct kvm_vm *vm;
@@ -519,7 +520,15 @@ static void test_psci(enum topo t)
 		TEST_ASSERT(pc == CPU_ON_ENTRY + i * 4 && x0 == CPU_ON_CTX + i,
 			    "vCPU %u started at 0x%lx with 0x%lx", i, pc, x0);
 	}
+	/* The register reads above made each CPU_ON's reset: MPIDRs stay. */
+	assert_unchanged(vcpus, 8, "PSCI CPU_ON reset");
 	vgic_scale_run_done(vcpus[0]);
+	/* So does a VMM's reset of the whole VM. */
+	vm_ioctl(vm, KVM_ARM_PREFERRED_TARGET, &init);
+	init.features[0] |= 1 << KVM_ARM_VCPU_PSCI_0_2;
+	for (i = 0; i < 8; i++)
+		vcpu_ioctl(vcpus[i], KVM_ARM_VCPU_INIT, &init);
+	assert_unchanged(vcpus, 8, "KVM_ARM_VCPU_INIT after the first run");
 	close(gic_fd);
 	kvm_vm_free(vm);
 	ksft_test_result_pass("%s topology: PSCI CPU_ON and AFFINITY_INFO by user MPIDR\n",
