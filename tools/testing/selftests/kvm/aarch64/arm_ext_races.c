@@ -16,10 +16,10 @@
  *   holds a vCPU (no slot given twice, none lost).
  * dup: per iteration, a GICv3 VM whose redistributors (the legacy single
  *   region, or 2 to 4 regions apart from each other, in turn) are exactly
- *   -n and registered before the vCPUs exist.  One thread creates and
- *   initialises vCPUs 1 to n-1 in order while the other -t threads keep
- *   calling KVM_CREATE_VCPU with ids in use, which must fail with EEXIST
- *   and change nothing.  Then vCPU 0's guest reads GICR_TYPER of every
+ *   n = max(-n, 256) and registered before the vCPUs exist.  One thread
+ *   creates and initialises vCPUs 1 to n-1 in order while max(-t, 8) other
+ *   threads keep calling KVM_CREATE_VCPU with ids in use, which must fail
+ *   with EEXIST and change nothing.  Then vCPU 0's guest reads GICR_TYPER of every
  *   frame: no access may exit to userspace, frame i must hold vCPU i
  *   (processor number i, its default MPIDR's affinity), Last is set on the
  *   last frame of each region only, and userspace's GICR_TYPER of each
@@ -58,6 +58,14 @@
 #define MAX_THREADS	16
 #define MAX_N		512
 #define REGION_GPA	(4ULL * SZ_1G)
+/*
+ * The dup race: at least this many vCPUs and threads creating ids in use.
+ * A duplicate's window is short; with fewer, a kernel that lets a refused
+ * creation take a frame passed 10 iterations in the nested host, with
+ * these it failed at the first.
+ */
+#define DUP_MIN_VCPUS	256
+#define DUP_CALLERS	8
 
 static unsigned int nr_iter = 20, nr_threads = 3, nr_vcpus = 64;
 static unsigned int seed;
@@ -256,6 +264,7 @@ static void create_race_once(unsigned int iter)
 static u64 dup_frame[MAX_N];	/* guest address of each frame (identity-mapped) */
 static u64 dup_typer[MAX_N];	/* what the guest read there */
 static u32 dup_nr;
+static unsigned int dup_vcpus, dup_callers;
 
 static void guest_read_frames(void)
 {
@@ -282,7 +291,7 @@ static void *dup_creator(void *arg)
 	unsigned int id;
 
 	pthread_barrier_wait(&r->start);
-	for (id = 1; id < nr_vcpus; id++) {
+	for (id = 1; id < dup_vcpus; id++) {
 		int fd = __vm_ioctl(r->vm, KVM_CREATE_VCPU, (void *)(unsigned long)id);
 
 		TEST_ASSERT(fd >= 0, "KVM_CREATE_VCPU %u: %s", id, strerror(errno));
@@ -320,7 +329,7 @@ static void dup_race_once(unsigned int iter)
 	unsigned int i, j, nr_regions = iter % 2 ? 2 + random() % 3 : 0;
 	u32 count[VGIC_RDIST_MAX_REGIONS];
 	u64 base[VGIC_RDIST_MAX_REGIONS], attr = NR_IRQS, gpa = REGION_GPA;
-	pthread_t th[MAX_THREADS + 1];
+	pthread_t th[DUP_CALLERS + MAX_THREADS + 1];
 	struct kvm_vcpu *vcpu0;
 	bool last[MAX_N] = {};
 	struct ucall uc;
@@ -339,12 +348,12 @@ static void dup_race_once(unsigned int iter)
 
 	/* the legacy region, or regions apart (Last is per region) holding nr_vcpus */
 	if (!nr_regions) {
-		count[0] = nr_vcpus;
+		count[0] = dup_vcpus;
 		base[0] = gpa;
 		kvm_device_attr_set(gic_fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
 				    KVM_VGIC_V3_ADDR_TYPE_REDIST, &gpa);
 	} else {
-		unsigned int left = nr_vcpus;
+		unsigned int left = dup_vcpus;
 
 		for (i = 0; i < nr_regions; i++) {
 			count[i] = i == nr_regions - 1 ? left :
@@ -370,11 +379,11 @@ static void dup_race_once(unsigned int iter)
 	sync_global_to_guest(r.vm, dup_nr);
 
 	atomic_store(&r.next_id, 1);
-	TEST_ASSERT(!pthread_barrier_init(&r.start, NULL, nr_threads + 1), "barrier");
+	TEST_ASSERT(!pthread_barrier_init(&r.start, NULL, dup_callers + 1), "barrier");
 	pthread_create(&th[0], NULL, dup_creator, &r);
-	for (i = 1; i <= nr_threads; i++)
+	for (i = 1; i <= dup_callers; i++)
 		pthread_create(&th[i], NULL, dup_caller, &r);
-	for (i = 0; i <= nr_threads; i++)
+	for (i = 0; i <= dup_callers; i++)
 		pthread_join(th[i], NULL);
 	pthread_barrier_destroy(&r.start);
 
@@ -390,7 +399,7 @@ static void dup_race_once(unsigned int iter)
 	}
 	sync_global_from_guest(r.vm, dup_typer);
 
-	for (i = 0; i < nr_vcpus; i++) {
+	for (i = 0; i < dup_vcpus; i++) {
 		u64 t = dup_typer[i], mpidr = (i & 0xf) | ((i >> 4) & 0xff) << 8;
 
 		TEST_ASSERT(((t >> 8) & 0xffff) == i,
@@ -409,8 +418,8 @@ static void dup_race_once(unsigned int iter)
 	}
 
 	total.dup_refused += atomic_load(&r.refused);
-	total.dup_frames += nr_vcpus;
-	for (i = 1; i < nr_vcpus; i++)
+	total.dup_frames += dup_vcpus;
+	for (i = 1; i < dup_vcpus; i++)
 		close(r.fd[i]);
 	close(gic_fd);
 	kvm_vm_free(r.vm);
@@ -572,10 +581,13 @@ int main(int argc, char *argv[])
 		       total.enxio);
 	ksft_test_result_pass("vCPU creation against region registration and vgic init\n");
 
+	dup_vcpus = max(nr_vcpus, (unsigned int)DUP_MIN_VCPUS);
+	dup_callers = max(nr_threads, (unsigned int)DUP_CALLERS);
+	vgic_scale_raise_nofile(dup_vcpus);
 	for (i = 0; i < nr_iter; i++)
 		dup_race_once(i);
-	ksft_print_msg("dup: %u iterations, %lu KVM_CREATE_VCPU of ids in use refused (EEXIST), %lu frames each holding its vCPU\n",
-		       nr_iter, total.dup_refused, total.dup_frames);
+	ksft_print_msg("dup: %u iterations of %u vCPUs and %u threads creating ids in use: %lu KVM_CREATE_VCPU refused (EEXIST), %lu frames each holding its vCPU\n",
+		       nr_iter, dup_vcpus, dup_callers, total.dup_refused, total.dup_frames);
 	ksft_test_result_pass("vCPU creation against KVM_CREATE_VCPU of ids in use\n");
 
 	n = nr_vcpus;
