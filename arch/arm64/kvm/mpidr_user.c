@@ -302,9 +302,10 @@ static int mpidr_batch_check(struct kvm *kvm, const struct kvm_arm_mpidr_entry *
  *
  * Return: 0; -EFAULT; -EINVAL for flags, a reserved field, a count of 0, a
  * vCPU named twice, a value the rules refuse or MT bits that would differ;
- * -E2BIG for more entries than KVM_CAP_ARM_MPIDR_USER; -ENOENT for a vCPU id that does not exist; -ENOEXEC for a vCPU
- * not initialised yet; -EEXIST for an affinity two vCPUs would share;
- * -EBUSY once the VM has run, or while a vCPU is in an ioctl; -ENOMEM.
+ * -E2BIG for more entries than KVM_CAP_ARM_MPIDR_USER; -ENOENT for a vCPU
+ * id that does not exist; -ENOEXEC for a vCPU not initialised yet; -EEXIST
+ * for an affinity two vCPUs would share; -EBUSY once the VM has run, or
+ * while a vCPU is in an ioctl; -ENOMEM.
  */
 int kvm_mpidr_set_batch(struct kvm *kvm, struct kvm_arm_mpidrs __user *argp)
 {

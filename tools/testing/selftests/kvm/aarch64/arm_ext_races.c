@@ -526,7 +526,8 @@ static void help(const char *name, int status)
 {
 	printf("usage: %s [-i iterations] [-t threads] [-n vcpus] [-s seed]\n", name);
 	puts("  -i: iterations of each race (default 20)");
-	puts("  -t: vCPU-creating threads in the create race, threads creating ids in use in the dup race (default 3)");
+	puts("  -t: vCPU-creating threads in the create race (default 3), threads");
+	puts("      creating ids in use in the dup race (at least 8)");
 	puts("  -n: vCPUs per VM (default 64, at most 512; 4 in the destroy race)");
 	puts("  -s: seed of the random sizes and delays (default: the clock)");
 	exit(status);
@@ -581,13 +582,15 @@ int main(int argc, char *argv[])
 		       total.enxio);
 	ksft_test_result_pass("vCPU creation against region registration and vgic init\n");
 
-	dup_vcpus = max(nr_vcpus, (unsigned int)DUP_MIN_VCPUS);
-	dup_callers = max(nr_threads, (unsigned int)DUP_CALLERS);
+	dup_vcpus = max_t(unsigned int, nr_vcpus, DUP_MIN_VCPUS);
+	dup_callers = max_t(unsigned int, nr_threads, DUP_CALLERS);
 	vgic_scale_raise_nofile(dup_vcpus);
 	for (i = 0; i < nr_iter; i++)
 		dup_race_once(i);
-	ksft_print_msg("dup: %u iterations of %u vCPUs and %u threads creating ids in use: %lu KVM_CREATE_VCPU refused (EEXIST), %lu frames each holding its vCPU\n",
-		       nr_iter, dup_vcpus, dup_callers, total.dup_refused, total.dup_frames);
+	ksft_print_msg("dup: %u iterations of %u vCPUs, %u threads creating ids in use\n",
+		       nr_iter, dup_vcpus, dup_callers);
+	ksft_print_msg("dup: %lu KVM_CREATE_VCPU refused (EEXIST), %lu frames with their vCPU\n",
+		       total.dup_refused, total.dup_frames);
 	ksft_test_result_pass("vCPU creation against KVM_CREATE_VCPU of ids in use\n");
 
 	n = nr_vcpus;

@@ -472,7 +472,7 @@ static void test_run_rules(void)
 	free(b);
 	close(gic_fd);
 	kvm_vm_free(vm);
-	ksft_test_result_pass("a failed first KVM_RUN fixes nothing; it refuses duplicates, mixed MT; then fixed\n");
+	ksft_test_result_pass("first KVM_RUN: a failed one fixes nothing; duplicates, mixed MT\n");
 }
 
 /* Run every vCPU to @stage; for STAGE_PENDING check each one's SGIs. */

@@ -437,7 +437,7 @@ static void test_mp_state(void)
 	vgic_scale_run_done(vcpus[0]);
 	close(gic_fd);
 	kvm_vm_free(vm);
-	ksft_test_result_pass("a parked vCPU stays off: KVM_SET_MP_STATE and KVM_ARM_VCPU_INIT refused, AFFINITY_INFO OFF\n");
+	ksft_test_result_pass("a parked vCPU stays off: SET_MP_STATE, VCPU_INIT refused\n");
 }
 
 static void test_lifecycle(unsigned int cycles)
