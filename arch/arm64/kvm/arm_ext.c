@@ -13,6 +13,8 @@
 #include <asm/kvm_mmu.h>
 #include <uapi/linux/kvm_arm_ext.h>
 
+#include "vgic/vgic.h"
+
 /**
  * kvm_arm_ext_check_extension() - Answer KVM_CHECK_EXTENSION for the extension.
  * @kvm:	the VM, or NULL when asked on /dev/kvm
@@ -29,6 +31,8 @@ int kvm_arm_ext_check_extension(struct kvm *kvm, long ext)
 		return 1;
 	case KVM_CAP_ARM_VM_IPA_BITS:
 		return kvm ? kvm_phys_shift(&kvm->arch.mmu) : get_kvm_ipa_limit();
+	case KVM_CAP_ARM_VGIC_RDIST_REGIONS:
+		return KVM_VGIC_V3_RDIST_INDEX_MASK + 1;
 	default:
 		return 0;
 	}

@@ -5,9 +5,9 @@
  *
  * Values.  Every MPIDR userspace sets, with KVM_SET_ONE_REG or for many
  * vCPUs at once with KVM_ARM_SET_MPIDRS, must be one the GIC can serve:
- * RES1 bit 31 set, U and the RES0 bits clear (-EINVAL), Aff0 at most 15 (the
- * reach of an SGI target list) and Aff3 zero (the GIC's affinity routing
- * here ignores it) (-ERANGE).  Across the VM, affinities are unique
+ * RES1 bit 31 set, U and the RES0 bits clear, Aff0 at most 15 (the reach
+ * of an SGI target list) and Aff3 zero (the GIC's affinity routing here
+ * ignores it), or -EINVAL, as for any bad register value.  Across the VM, affinities are unique
  * (-EEXIST) and MT is the same for every vCPU (-EINVAL): KVM_ARM_SET_MPIDRS
  * checks the VM as it would be after the call, KVM_SET_ONE_REG leaves that
  * to the VM's first KVM_RUN so that vCPUs can be renumbered one at a time.
@@ -22,13 +22,16 @@
  * (Aff2 << 16 | Aff1 << 8 | Aff0), holding vCPU indices: a lookup walks at
  * most ceil(24 / XA_CHUNK_SHIFT) levels whatever the size of the VM or the
  * shape of its topology, and the map takes memory in proportion to the
- * vCPUs, dense or sparse.  It is built when the first vCPU runs (which is
- * where the VM-wide rules are checked) and thrown away when a vCPU is
- * created afterwards.  Before that, userspace accesses to the GIC (a VMM
- * restoring a VM names each redistributor by MPIDR) get a provisional map,
- * built on demand and dropped whenever an MPIDR changes; where two vCPUs
- * share an affinity it finds the first, as a scan would.  Lookups are
- * lockless (RCU); building and destroying are serialised by
+ * vCPUs, dense or sparse.  It is built at the end of the VM's first run,
+ * once nothing else of it can fail (which is where the VM-wide rules are
+ * checked): a first run that fails leaves the MPIDRs settable.  It is
+ * thrown away when a vCPU is created afterwards.  Before the first run,
+ * userspace accesses to the GIC (a VMM restoring a VM names each
+ * redistributor by MPIDR) get a provisional map, built on demand and
+ * dropped whenever an MPIDR changes; where two vCPUs share an affinity it
+ * finds the first, as a scan would.  Lookups are lockless (RCU) and a map
+ * is freed only after a grace period, so a lookup that found it sees it
+ * whole; building and destroying are serialised by
  * kvm->arch.config_lock.
  */
 
@@ -45,9 +48,9 @@
 #define MPIDR_RES0		(GENMASK_ULL(63, 40) | GENMASK_ULL(29, 25))
 
 struct kvm_mpidr_data {
-	struct xarray	map;	/* packed affinity -> vCPU index (xa value) */
-	bool		final;	/* built at the first run: MPIDRs are fixed */
-	struct rcu_head	rcu;
+	struct xarray	 map;	/* packed affinity -> vCPU index (xa value) */
+	bool		 final;	/* built at the first run: MPIDRs are fixed */
+	struct rcu_work	 free;
 };
 
 /* MPIDR affinity (Aff3 is always 0 here) packed into 32 bits. */
@@ -59,10 +62,25 @@ static unsigned long mpidr_key(u64 mpidr)
 	       MPIDR_AFFINITY_LEVEL(mpidr, 3) << 24;
 }
 
+/*
+ * After the grace period, in process context: lookups that found the map
+ * are done with it, and the xarray's lock is only ever taken in process
+ * context.
+ */
+static void mpidr_data_free_work(struct work_struct *work)
+{
+	struct kvm_mpidr_data *data = container_of(to_rcu_work(work),
+						   struct kvm_mpidr_data, free);
+
+	xa_destroy(&data->map);
+	kfree(data);
+}
+
+/* Free a map no longer published, once no lookup can hold it. */
 static void mpidr_data_free(struct kvm_mpidr_data *data)
 {
-	xa_destroy(&data->map);
-	kfree_rcu(data, rcu);
+	INIT_RCU_WORK(&data->free, mpidr_data_free_work);
+	queue_rcu_work(system_wq, &data->free);
 }
 
 /* The MPIDR a vCPU has, or gets at its first KVM_ARM_VCPU_INIT. */
@@ -76,10 +94,9 @@ static u64 mpidr_of(struct kvm_vcpu *vcpu)
 /* The rules on one value. */
 static int mpidr_check_value(u64 mpidr)
 {
-	if (!(mpidr & MPIDR_RES1) || (mpidr & (MPIDR_RES0 | MPIDR_UP_BITMASK)))
+	if (!(mpidr & MPIDR_RES1) || (mpidr & (MPIDR_RES0 | MPIDR_UP_BITMASK)) ||
+	    MPIDR_AFFINITY_LEVEL(mpidr, 0) > 15 || MPIDR_AFFINITY_LEVEL(mpidr, 3))
 		return -EINVAL;
-	if (MPIDR_AFFINITY_LEVEL(mpidr, 0) > 15 || MPIDR_AFFINITY_LEVEL(mpidr, 3))
-		return -ERANGE;
 	return 0;
 }
 
@@ -153,7 +170,9 @@ static void mpidr_data_replace(struct kvm *kvm, struct kvm_mpidr_data *data)
  * kvm_mpidr_map_build() - Check the VM's MPIDRs and build its final map.
  * @kvm:	the VM
  *
- * Called at each vCPU's first run; replaces a provisional map.
+ * Called at the end of each vCPU's first run, after every step of it that
+ * can fail: once the final map exists MPIDRs are fixed, and a VM whose
+ * first run failed has not run.  Replaces a provisional map.
  *
  * Return: 0 on success; -EEXIST if two vCPUs share an affinity, -EINVAL if
  * their MT bits differ, -ENOMEM: the VM cannot run until that is fixed.
@@ -272,7 +291,7 @@ static bool mpidrs_fixed(struct kvm *kvm)
  * @rd:		the register's descriptor
  * @val:	the value
  *
- * Return: 0, or -EINVAL/-ERANGE for a value the rules refuse, -EBUSY for a
+ * Return: 0, or -EINVAL for a value the rules refuse, -EBUSY for a
  * new value once the VM has run.
  */
 int kvm_mpidr_set_user(struct kvm_vcpu *vcpu, const struct sys_reg_desc *rd, u64 val)
@@ -360,10 +379,10 @@ out:
  *
  * Return: 0; -EFAULT; -EINVAL for flags, a reserved field, a count of 0, a
  * vCPU named twice, a value the rules refuse or MT bits that would differ;
- * -E2BIG for more entries than KVM_CAP_ARM_MPIDR_USER; -ERANGE for Aff0 > 15 or
- * Aff3 != 0; -ENOENT for a vCPU id that does not exist; -ENOEXEC for a vCPU
- * not initialised yet; -EEXIST for an affinity two vCPUs would share;
- * -EBUSY once the VM has run, or while a vCPU is in an ioctl; -ENOMEM.
+ * -E2BIG for more entries than KVM_CAP_ARM_MPIDR_USER; -ENOENT for a vCPU
+ * id that does not exist; -ENOEXEC for a vCPU not initialised yet; -EEXIST
+ * for an affinity two vCPUs would share; -EBUSY once the VM has run, or
+ * while a vCPU is in an ioctl; -ENOMEM.
  */
 int kvm_mpidr_set_batch(struct kvm *kvm, struct kvm_arm_mpidrs __user *argp)
 {

@@ -7,8 +7,16 @@
  * ones parked (KVM_ARM_VCPU_PARK).  A parked vCPU is powered off and stays
  * so: KVM_RUN fails (-ENODEV), the guest's PSCI CPU_ON for it is answered
  * DENIED in the kernel, and the SGIs sent to it are dropped (any pending
- * when it is parked too), so that nothing stale is pending when it is
- * unparked (KVM_ARM_VCPU_UNPARK), powered off, for the guest to CPU_ON it.
+ * when it is parked too, in the vPE as well with GICv4.1), so that nothing
+ * stale is pending when it is unparked (KVM_ARM_VCPU_UNPARK), powered off,
+ * for the guest to CPU_ON it.  It stays powered off until then:
+ * KVM_SET_MP_STATE and KVM_ARM_VCPU_INIT cannot power it on (-EBUSY), so
+ * KVM_GET_MP_STATE and the guest's PSCI AFFINITY_INFO report it off.
+ *
+ * Two writes still make an SGI pending on a parked vCPU, as on any
+ * powered-off one: a guest write to its GICR_ISPENDR0, and userspace's
+ * (KVM_DEV_ARM_VGIC_GRP_REDIST_REGS, a restore).  It is taken once the
+ * vCPU is unparked and started.
  *
  * The parked flag is written under the vCPU's mp_state_lock, which PSCI
  * CPU_ON holds while it checks it, so a start and a park never cross; the
@@ -17,13 +25,19 @@
  * running.
  */
 
+#include <linux/interrupt.h>
 #include <linux/kvm_host.h>
 
 #include <asm/kvm_emulate.h>
 
 #include "vgic/vgic.h"
 
-/* Drop the SGIs pending on @vcpu; later ones see it parked. */
+/*
+ * Drop the SGIs pending on @vcpu; later ones sent by the guest see it
+ * parked.  With GICv4.1 an SGI the vPE takes directly (irq->hw) keeps its
+ * pending state in the vPE, not in pending_latch: the GIC is asked to
+ * clear it there, as a guest write to GICR_ICPENDR0 does.
+ */
 static void vcpu_park_drop_sgis(struct kvm_vcpu *vcpu)
 {
 	struct kvm *kvm = vcpu->kvm;
@@ -37,6 +51,13 @@ static void vcpu_park_drop_sgis(struct kvm_vcpu *vcpu)
 		struct vgic_irq *irq = vgic_get_irq(kvm, vcpu, intid);
 
 		raw_spin_lock_irqsave(&irq->irq_lock, flags);
+		if (irq->hw) {
+			int err = irq_set_irqchip_state(irq->host_irq,
+							IRQCHIP_STATE_PENDING,
+							false);
+
+			WARN_RATELIMIT(err, "IRQ %d", irq->host_irq);
+		}
 		irq->pending_latch = false;
 		irq->source = 0;
 		raw_spin_unlock_irqrestore(&irq->irq_lock, flags);

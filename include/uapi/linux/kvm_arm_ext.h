@@ -4,7 +4,8 @@
  *
  * Capabilities, ioctls and structures a VMM uses on top of <linux/kvm.h>:
  * user-defined vCPU topology (batch MPIDR setting), vCPU hotplug (parked
- * vCPUs) and reading back a VM's IPA size.  Semantics and errors are in
+ * vCPUs), reading back a VM's IPA size, and telling that the GICv3
+ * redistributor regions are those of the extension.  Semantics and errors are in
  * Documentation/virt/kvm/arm-scalability.rst.
  *
  * The capability and ioctl numbers are provisional: capabilities live in a
@@ -32,6 +33,13 @@
  * KVM_CAP_ARM_VM_IPA_SIZE.
  */
 #define KVM_CAP_ARM_VM_IPA_BITS		(KVM_CAP_ARM_EXT_BASE + 2)
+/*
+ * > 0: GICv3 redistributor regions as this extension handles them (up to
+ * KVM_CAP_MAX_VCPUS vCPUs, each region one MMIO bus device, regions added
+ * once the vgic is ready refused with -EBUSY); the value is the number of
+ * region indices, 4096 (all of KVM_VGIC_V3_RDIST_INDEX_MASK).
+ */
+#define KVM_CAP_ARM_VGIC_RDIST_REGIONS	(KVM_CAP_ARM_EXT_BASE + 3)
 
 /* One vCPU's MPIDR_EL1, as KVM_ARM_SET_MPIDRS takes it */
 struct kvm_arm_mpidr_entry {

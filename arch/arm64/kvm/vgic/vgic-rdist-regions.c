@@ -11,8 +11,9 @@
  *  - each region has a slot table: slot i holds the vCPU whose
  *    redistributor frames (RD_base and SGI_base, KVM_VGIC_V3_REDIST_SIZE
  *    together) sit at base + i * KVM_VGIC_V3_REDIST_SIZE;
- *  - a vCPU takes its slot when it is given its redistributor
- *    (vgic_register_redist_iodev()), which no longer touches the bus;
+ *  - a vCPU takes the lowest free slot when it is given its
+ *    redistributor (vgic_register_redist_iodev()), which no longer
+ *    touches the bus; a vCPU whose creation fails gives its slot back;
  *  - the whole region is one bus device, registered when the vgic's
  *    resources are mapped at the first KVM_RUN, once every vCPU exists:
  *    a VM costs one bus registration per region, whatever its size;
@@ -130,21 +131,39 @@ void vgic_rdist_region_free(struct kvm *kvm, struct vgic_redist_region *rdreg)
 
 /**
  * vgic_rdist_region_attach() - Put a vCPU in the slot it was given.
- * @vcpu:	the vCPU, whose vgic_cpu.rdreg and rdreg_index are set
+ * @vcpu:	the vCPU, whose vgic_cpu.rdreg and rdreg_index are set: the
+ *		region's free_index, its lowest free slot
  *
- * Return: 0, or -EINVAL if the slot is outside the region's table.
+ * Slots are handed out lowest first: a slot given back by a vCPU whose
+ * creation failed is the next one taken, wherever it lies, so a region's
+ * vCPUs sit in its first slots in the order they were given them.  The
+ * region's end, one past its highest slot in use, is what GICR_TYPER.Last
+ * and the size of the legacy region follow.
+ *
+ * Return: 0, or -EINVAL if the slot is outside the region's table or
+ * taken (neither can happen for the region's free_index: a VM has at most
+ * max_vcpus vCPUs).
  */
 int vgic_rdist_region_attach(struct kvm_vcpu *vcpu)
 {
 	struct vgic_cpu *vgic_cpu = &vcpu->arch.vgic_cpu;
 	struct vgic_redist_region *rdreg = vgic_cpu->rdreg;
+	u32 slot = vgic_cpu->rdreg_index;
 
 	lockdep_assert_held(&vcpu->kvm->slots_lock);
 	lockdep_assert_held(&vcpu->kvm->arch.config_lock);
 
-	if (WARN_ON_ONCE(vgic_cpu->rdreg_index >= rdreg->nr_slots))
+	if (slot >= rdreg->nr_slots || rdreg->vcpus[slot])
 		return -EINVAL;
-	WRITE_ONCE(rdreg->vcpus[vgic_cpu->rdreg_index], vcpu);
+	WRITE_ONCE(rdreg->vcpus[slot], vcpu);
+	rdreg->end = max(rdreg->end, slot + 1);
+	/*
+	 * The next free slot is above: every slot below free_index is taken.
+	 * Without a hole (no failed creation) that is the next one.
+	 */
+	while (rdreg->free_index < rdreg->nr_slots &&
+	       rdreg->vcpus[rdreg->free_index])
+		rdreg->free_index++;
 	return 0;
 }
 
@@ -153,26 +172,26 @@ int vgic_rdist_region_attach(struct kvm_vcpu *vcpu)
  * @vcpu:	the vCPU
  *
  * Once this returns, no MMIO dispatch can reach @vcpu through its region.
- * A vCPU whose creation failed after it was given the region's last slot
- * gives that slot back, so that the next vCPU created takes it: otherwise
- * every failed KVM_CREATE_VCPU (-ENOMEM, -EMFILE) would use up a frame, and
- * with regions sized to the vCPUs the last one would find none and the
- * first KVM_RUN fail with -ENXIO.  A slot freed below another vCPU's (two
- * creations at once, the earlier one failing) stays a hole.
+ * A vCPU goes away while its VM lives only when its creation failed
+ * (-ENOMEM, -EMFILE): its slot is given back, and the next vCPU created
+ * takes it.  Otherwise every failed KVM_CREATE_VCPU would use up a frame,
+ * and with regions sized to the vCPUs the last one would find none and
+ * the first KVM_RUN fail with -ENXIO.
  */
 void vgic_rdist_region_detach(struct kvm_vcpu *vcpu)
 {
 	struct vgic_cpu *vgic_cpu = &vcpu->arch.vgic_cpu;
 	struct vgic_redist_region *rdreg = vgic_cpu->rdreg;
+	u32 slot = vgic_cpu->rdreg_index;
 
 	lockdep_assert_held(&vcpu->kvm->slots_lock);
 
-	if (!rdreg || vgic_cpu->rdreg_index >= rdreg->nr_slots ||
-	    rdreg->vcpus[vgic_cpu->rdreg_index] != vcpu)
+	if (!rdreg || slot >= rdreg->nr_slots || rdreg->vcpus[slot] != vcpu)
 		return;
-	WRITE_ONCE(rdreg->vcpus[vgic_cpu->rdreg_index], NULL);
-	if (vgic_cpu->rdreg_index + 1 == rdreg->free_index)
-		rdreg->free_index--;
+	WRITE_ONCE(rdreg->vcpus[slot], NULL);
+	rdreg->free_index = min(rdreg->free_index, slot);
+	while (rdreg->end && !rdreg->vcpus[rdreg->end - 1])
+		rdreg->end--;
 	if (rdreg->registered)
 		synchronize_srcu_expedited(&vcpu->kvm->srcu);
 }
@@ -228,7 +247,7 @@ void vgic_rdist_regions_unregister(struct kvm *kvm)
  * @kvm:	the VM, whose vCPUs all have their redistributor
  *
  * One bus device per region, covering the whole region (the legacy single
- * region covers one redistributor per vCPU).
+ * region covers the slots up to the highest one in use, one per vCPU).
  *
  * Return: 0, or the error of kvm_io_bus_register_dev(), in which case no
  * region is left on the bus.

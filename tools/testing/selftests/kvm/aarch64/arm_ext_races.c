@@ -14,6 +14,16 @@
  *   min(vCPUs, capacity) vCPUs have a redistributor, their processor
  *   numbers are distinct, and GICR_TYPER.Last is set once per region that
  *   holds a vCPU (no slot given twice, none lost).
+ * dup: per iteration (at most 8), a GICv3 VM whose redistributors (the legacy single
+ *   region, or 2 to 4 regions apart from each other, in turn) are exactly
+ *   n = max(-n, 256) and registered before the vCPUs exist.  One thread
+ *   creates and initialises vCPUs 1 to n-1 in order while max(-t, 8) other
+ *   threads keep calling KVM_CREATE_VCPU with ids in use, which must fail
+ *   with EEXIST and change nothing.  Then vCPU 0's guest reads GICR_TYPER of every
+ *   frame: no access may exit to userspace, frame i must hold vCPU i
+ *   (processor number i, its default MPIDR's affinity), Last is set on the
+ *   last frame of each region only, and userspace's GICR_TYPER of each
+ *   vCPU is the one the guest read at its frame.
  * destroy: per iteration, a child process runs -n vCPUs (guests spinning
  *   and exiting to userspace in turn, one vCPU parked) in threads and is
  *   torn down at a random moment: by its own exit_group() or by SIGKILL
@@ -48,6 +58,16 @@
 #define MAX_THREADS	16
 #define MAX_N		512
 #define REGION_GPA	(4ULL * SZ_1G)
+/*
+ * The dup race: at least this many vCPUs and threads creating ids in use.
+ * A duplicate's window is short; with fewer, a kernel that lets a refused
+ * creation take a frame passed 10 iterations in the nested host, with
+ * these it failed at the first.
+ */
+#define DUP_MIN_VCPUS	256
+#define DUP_CALLERS	8
+/* at most this many dup iterations: each builds a 256-vCPU VM */
+#define DUP_MAX_ITER	8
 
 static unsigned int nr_iter = 20, nr_threads = 3, nr_vcpus = 64;
 static unsigned int seed;
@@ -69,6 +89,7 @@ struct create_race {
 
 static struct {
 	unsigned long calls, created, create_ebusy, init_ebusy, regions, enxio;
+	unsigned long dup_refused, dup_frames;
 	unsigned long destroyed_exit, destroyed_kill, runs;
 } total;
 
@@ -129,15 +150,15 @@ static void *registrar(void *arg)
 }
 
 /* GICR_TYPER of the vCPU with @id's default MPIDR, read from userspace. */
-static u64 typer_of(struct create_race *r, unsigned int id)
+static u64 typer_of(int gic_fd, unsigned int id)
 {
 	u64 mpidr = (id & 0xf) | ((id >> 4) & 0xff) << 8 | (u64)((id >> 12) & 0xff) << 16;
 	u64 attr = mpidr << KVM_DEV_ARM_VGIC_V3_MPIDR_SHIFT;
 	u32 lo, hi;
 
-	kvm_device_attr_get(r->gic_fd, KVM_DEV_ARM_VGIC_GRP_REDIST_REGS,
+	kvm_device_attr_get(gic_fd, KVM_DEV_ARM_VGIC_GRP_REDIST_REGS,
 			    attr | GICR_TYPER, &lo);
-	kvm_device_attr_get(r->gic_fd, KVM_DEV_ARM_VGIC_GRP_REDIST_REGS,
+	kvm_device_attr_get(gic_fd, KVM_DEV_ARM_VGIC_GRP_REDIST_REGS,
 			    attr | (GICR_TYPER + 4), &hi);
 	return (u64)hi << 32 | lo;
 }
@@ -193,7 +214,7 @@ static void create_race_once(unsigned int iter)
 
 		if (r.fd[i] < 0)
 			continue;
-		typer = typer_of(&r, i);
+		typer = typer_of(r.gic_fd, i);
 		proc = (typer >> 8) & 0xffff;
 		TEST_ASSERT(proc < nr_vcpus && !seen[proc],
 			    "iteration %u: vCPU %u has processor number %u, seen before or out of range",
@@ -237,6 +258,172 @@ static void create_race_once(unsigned int iter)
 		if (r.fd[i] >= 0)
 			close(r.fd[i]);
 	close(r.gic_fd);
+	kvm_vm_free(r.vm);
+}
+
+/* dup */
+
+static u64 dup_frame[MAX_N];	/* guest address of each frame (identity-mapped) */
+static u64 dup_typer[MAX_N];	/* what the guest read there */
+static u32 dup_nr;
+static unsigned int dup_vcpus, dup_callers;
+
+static void guest_read_frames(void)
+{
+	u32 i;
+
+	for (i = 0; i < dup_nr; i++)
+		dup_typer[i] = readq_relaxed((void *)dup_frame[i] + GICR_TYPER);
+	GUEST_DONE();
+}
+
+struct dup_race {
+	struct kvm_vm *vm;
+	pthread_barrier_t start;
+	atomic_uint next_id;	/* ids below it exist */
+	atomic_bool done;
+	int fd[MAX_N];
+	struct kvm_vcpu_init init;
+	atomic_ulong refused;
+};
+
+static void *dup_creator(void *arg)
+{
+	struct dup_race *r = arg;
+	unsigned int id;
+
+	pthread_barrier_wait(&r->start);
+	for (id = 1; id < dup_vcpus; id++) {
+		int fd = __vm_ioctl(r->vm, KVM_CREATE_VCPU, (void *)(unsigned long)id);
+
+		TEST_ASSERT(fd >= 0, "KVM_CREATE_VCPU %u: %s", id, strerror(errno));
+		TEST_ASSERT(!ioctl(fd, KVM_ARM_VCPU_INIT, &r->init),
+			    "KVM_ARM_VCPU_INIT %u: %s", id, strerror(errno));
+		r->fd[id] = fd;
+		atomic_store(&r->next_id, id + 1);
+	}
+	atomic_store(&r->done, true);
+	return NULL;
+}
+
+static void *dup_caller(void *arg)
+{
+	struct dup_race *r = arg;
+	unsigned long n = 0;
+
+	pthread_barrier_wait(&r->start);
+	while (!atomic_load(&r->done)) {
+		unsigned int id = random() % atomic_load(&r->next_id);
+		int fd = __vm_ioctl(r->vm, KVM_CREATE_VCPU, (void *)(unsigned long)id);
+
+		TEST_ASSERT(fd < 0 && errno == EEXIST,
+			    "KVM_CREATE_VCPU %u (in use): %d, %s (want EEXIST)", id, fd,
+			    strerror(errno));
+		n++;
+	}
+	atomic_fetch_add(&r->refused, n);
+	return NULL;
+}
+
+static void dup_race_once(unsigned int iter)
+{
+	static struct dup_race r;
+	unsigned int i, j, nr_regions = iter % 2 ? 2 + random() % 3 : 0;
+	u32 count[VGIC_RDIST_MAX_REGIONS];
+	u64 base[VGIC_RDIST_MAX_REGIONS], attr = NR_IRQS, gpa = REGION_GPA;
+	pthread_t th[DUP_CALLERS + MAX_THREADS + 1];
+	struct kvm_vcpu *vcpu0;
+	bool last[MAX_N] = {};
+	struct ucall uc;
+	int gic_fd;
+
+	memset(&r, 0, sizeof(r));
+	r.vm = __vm_create_with_one_vcpu(&vcpu0, 1024, guest_read_frames);
+	gic_fd = kvm_create_device(r.vm, KVM_DEV_TYPE_ARM_VGIC_V3);
+	kvm_device_attr_set(gic_fd, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, &attr);
+	attr = GICD_BASE_GPA;
+	kvm_device_attr_set(gic_fd, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST,
+			    &attr);
+	/* vCPU 0's features (the library's default), the others powered off */
+	vm_ioctl(r.vm, KVM_ARM_PREFERRED_TARGET, &r.init);
+	r.init.features[0] = BIT(KVM_ARM_VCPU_POWER_OFF);
+
+	/* the legacy region, or regions apart (Last is per region) holding nr_vcpus */
+	if (!nr_regions) {
+		count[0] = dup_vcpus;
+		base[0] = gpa;
+		kvm_device_attr_set(gic_fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
+				    KVM_VGIC_V3_ADDR_TYPE_REDIST, &gpa);
+	} else {
+		unsigned int left = dup_vcpus;
+
+		for (i = 0; i < nr_regions; i++) {
+			count[i] = i == nr_regions - 1 ? left :
+				   1 + random() % (left - (nr_regions - 1 - i));
+			left -= count[i];
+			base[i] = gpa;
+			attr = vgic_rdist_region_attr(base[i], count[i], i);
+			kvm_device_attr_set(gic_fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
+					    KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION, &attr);
+			gpa += (u64)count[i] * KVM_VGIC_V3_REDIST_SIZE + SZ_64K;
+		}
+	}
+	dup_nr = 0;
+	for (i = 0; i < max(nr_regions, 1u); i++) {
+		virt_map(r.vm, base[i], base[i],
+			 vm_calc_num_guest_pages(r.vm->mode,
+						 (u64)count[i] * KVM_VGIC_V3_REDIST_SIZE));
+		for (j = 0; j < count[i]; j++)
+			dup_frame[dup_nr++] = base[i] + (u64)j * KVM_VGIC_V3_REDIST_SIZE;
+		last[dup_nr - 1] = true;
+	}
+	sync_global_to_guest(r.vm, dup_frame);
+	sync_global_to_guest(r.vm, dup_nr);
+
+	atomic_store(&r.next_id, 1);
+	TEST_ASSERT(!pthread_barrier_init(&r.start, NULL, dup_callers + 1), "barrier");
+	pthread_create(&th[0], NULL, dup_creator, &r);
+	for (i = 1; i <= dup_callers; i++)
+		pthread_create(&th[i], NULL, dup_caller, &r);
+	for (i = 0; i <= dup_callers; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&r.start);
+
+	kvm_device_attr_set(gic_fd, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
+	vcpu_run(vcpu0);
+	if (get_ucall(vcpu0, &uc) != UCALL_DONE) {
+		TEST_ASSERT(vcpu0->run->exit_reason != KVM_EXIT_MMIO,
+			    "iteration %u (%s): guest read at %#llx exited to userspace, %lu duplicates refused",
+			    iter, nr_regions ? "regions" : "legacy", vcpu0->run->mmio.phys_addr,
+			    atomic_load(&r.refused));
+		TEST_FAIL("iteration %u: guest stopped: %s", iter,
+			  exit_reason_str(vcpu0->run->exit_reason));
+	}
+	sync_global_from_guest(r.vm, dup_typer);
+
+	for (i = 0; i < dup_vcpus; i++) {
+		u64 t = dup_typer[i], mpidr = (i & 0xf) | ((i >> 4) & 0xff) << 8;
+
+		TEST_ASSERT(((t >> 8) & 0xffff) == i,
+			    "iteration %u (%s, %u regions): frame %u (%#lx) holds vCPU %lu, not %u; %lu duplicates refused",
+			    iter, nr_regions ? "regions" : "legacy", max(nr_regions, 1u), i,
+			    dup_frame[i], (t >> 8) & 0xffff, i, atomic_load(&r.refused));
+		TEST_ASSERT((t >> 32) == mpidr,
+			    "iteration %u: frame %u: affinity %#lx, vCPU %u's MPIDR %#lx",
+			    iter, i, t >> 32, i, mpidr);
+		TEST_ASSERT(!!(t & GICR_TYPER_LAST) == last[i],
+			    "iteration %u: frame %u: GICR_TYPER.Last %d", iter, i,
+			    !!(t & GICR_TYPER_LAST));
+		TEST_ASSERT(typer_of(gic_fd, i) == t,
+			    "iteration %u: vCPU %u: userspace GICR_TYPER %#lx, guest %#lx",
+			    iter, i, typer_of(gic_fd, i), t);
+	}
+
+	total.dup_refused += atomic_load(&r.refused);
+	total.dup_frames += dup_vcpus;
+	for (i = 1; i < dup_vcpus; i++)
+		close(r.fd[i]);
+	close(gic_fd);
 	kvm_vm_free(r.vm);
 }
 
@@ -336,14 +523,16 @@ static void host_healthy(void)
 	total.runs++;
 }
 
-static void help(const char *name)
+/* Usage on stdout; -h exits 0, a usage error KSFT_FAIL. */
+static void help(const char *name, int status)
 {
 	printf("usage: %s [-i iterations] [-t threads] [-n vcpus] [-s seed]\n", name);
 	puts("  -i: iterations of each race (default 20)");
-	puts("  -t: vCPU-creating threads in the create race (default 3)");
+	puts("  -t: vCPU-creating threads in the create race (default 3), threads");
+	puts("      creating ids in use in the dup race (at least 8)");
 	puts("  -n: vCPUs per VM (default 64, at most 512; 4 in the destroy race)");
 	puts("  -s: seed of the random sizes and delays (default: the clock)");
-	exit(0);
+	exit(status);
 }
 
 int main(int argc, char *argv[])
@@ -367,8 +556,11 @@ int main(int argc, char *argv[])
 		case 's':
 			seed = atoi_non_negative("seed", optarg);
 			break;
+		case 'h':
+			help(argv[0], 0);
+			break;
 		default:
-			help(argv[0]);
+			help(argv[0], KSFT_FAIL);
 		}
 	}
 	TEST_REQUIRE(kvm_check_cap(KVM_CAP_ARM_VCPU_PARK));
@@ -378,7 +570,7 @@ int main(int argc, char *argv[])
 	srandom(seed);
 
 	ksft_print_header();
-	ksft_set_plan(2);
+	ksft_set_plan(3);
 	ksft_print_msg("seed %u, %ld CPUs online\n", seed, sysconf(_SC_NPROCESSORS_ONLN));
 
 	for (i = 0; i < nr_iter; i++)
@@ -391,6 +583,17 @@ int main(int argc, char *argv[])
 	ksft_print_msg("create: %lu VMs short of redistributors refused at KVM_RUN (ENXIO)\n",
 		       total.enxio);
 	ksft_test_result_pass("vCPU creation against region registration and vgic init\n");
+
+	dup_vcpus = max_t(unsigned int, nr_vcpus, DUP_MIN_VCPUS);
+	dup_callers = max_t(unsigned int, nr_threads, DUP_CALLERS);
+	vgic_scale_raise_nofile(dup_vcpus);
+	for (i = 0; i < min_t(unsigned int, nr_iter, DUP_MAX_ITER); i++)
+		dup_race_once(i);
+	ksft_print_msg("dup: %u iterations of %u vCPUs, %u threads creating ids in use\n",
+		       i, dup_vcpus, dup_callers);
+	ksft_print_msg("dup: %lu KVM_CREATE_VCPU refused (EEXIST), %lu frames with their vCPU\n",
+		       total.dup_refused, total.dup_frames);
+	ksft_test_result_pass("vCPU creation against KVM_CREATE_VCPU of ids in use\n");
 
 	n = nr_vcpus;
 	nr_vcpus = 4;

@@ -50,7 +50,7 @@
 
 enum stage {
 	STAGE_DENIED = 1, STAGE_STARTED, STAGE_SENT, STAGE_BATCH, STAGE_RACE,
-	STAGE_BENCH,
+	STAGE_BENCH, STAGE_MP_STATE,
 };
 
 /* Shared with the guest. */
@@ -101,6 +101,21 @@ static void guest_lifecycle(void)
 		GUEST_ASSERT_EQ(affinity_info(t), PSCI_0_2_AFFINITY_LEVEL_ON);
 		GUEST_SYNC_ARGS(STAGE_STARTED, c, t, 0, 0);
 	}
+	GUEST_DONE();
+}
+
+/*
+ * vCPU 0: vCPU 1 is parked (KVM_SET_MP_STATE could not make it runnable):
+ * AFFINITY_INFO says OFF before and after a DENIED CPU_ON; once the host
+ * has unparked it and made it runnable, ON.
+ */
+static void guest_mp_state(void)
+{
+	GUEST_ASSERT_EQ(affinity_info(1), PSCI_0_2_AFFINITY_LEVEL_OFF);
+	GUEST_ASSERT_EQ(cpu_on(1, 0), PSCI_RET_DENIED);
+	GUEST_ASSERT_EQ(affinity_info(1), PSCI_0_2_AFFINITY_LEVEL_OFF);
+	GUEST_SYNC(STAGE_MP_STATE);
+	GUEST_ASSERT_EQ(affinity_info(1), PSCI_0_2_AFFINITY_LEVEL_ON);
 	GUEST_DONE();
 }
 
@@ -369,6 +384,62 @@ static void test_transitions(void)
 	ksft_test_result_pass("invalid transitions and KVM_RUN refused, nothing changed\n");
 }
 
+/*
+ * A parked vCPU stays powered off: KVM_SET_MP_STATE to RUNNABLE or
+ * SUSPENDED and KVM_ARM_VCPU_INIT without KVM_ARM_VCPU_POWER_OFF are
+ * refused (EBUSY) and change nothing; STOPPED, and an init that powers it
+ * off, are taken.  KVM_GET_MP_STATE and the guest's AFFINITY_INFO agree
+ * with CPU_ON being DENIED.  The restore order of the documentation:
+ * KVM_SET_MP_STATE, then KVM_ARM_VCPU_PARK, works whatever the state.
+ */
+static void test_mp_state(void)
+{
+	struct kvm_mp_state runnable = { KVM_MP_STATE_RUNNABLE };
+	struct kvm_mp_state suspended = { KVM_MP_STATE_SUSPENDED };
+	struct kvm_mp_state stopped = { KVM_MP_STATE_STOPPED };
+	struct kvm_vcpu *vcpus[2];
+	struct kvm_vcpu_init init;
+	struct kvm_vm *vm;
+	struct ucall uc;
+	int gic_fd;
+
+	vm = create_vm(2, guest_mp_state, vcpus, &gic_fd);
+	vm_ioctl(vm, KVM_ARM_PREFERRED_TARGET, &init);
+	init.features[0] |= 1 << KVM_ARM_VCPU_PSCI_0_2;
+
+	/* restore order: the saved state, then park (powers it off) */
+	vcpu_mp_state_set(vcpus[1], &runnable);
+	park_ok(vcpus[1], KVM_ARM_VCPU_PARK);
+	TEST_ASSERT_EQ(mp_state(vcpus[1]), KVM_MP_STATE_STOPPED);
+
+	expect_refused(vcpus[1], KVM_SET_MP_STATE, (unsigned long)&runnable, EBUSY,
+		       "KVM_SET_MP_STATE RUNNABLE on a parked vCPU");
+	expect_refused(vcpus[1], KVM_SET_MP_STATE, (unsigned long)&suspended, EBUSY,
+		       "KVM_SET_MP_STATE SUSPENDED on a parked vCPU");
+	expect_refused(vcpus[1], KVM_ARM_VCPU_INIT, (unsigned long)&init, EBUSY,
+		       "KVM_ARM_VCPU_INIT (powered on) of a parked vCPU");
+	vcpu_mp_state_set(vcpus[1], &stopped);
+	init.features[0] |= 1 << KVM_ARM_VCPU_POWER_OFF;
+	vcpu_ioctl(vcpus[1], KVM_ARM_VCPU_INIT, &init);
+	TEST_ASSERT(parked(vcpus[1]) && mp_state(vcpus[1]) == KVM_MP_STATE_STOPPED,
+		    "a parked vCPU set STOPPED or initialised powered off: parked %d, mp_state %u",
+		    parked(vcpus[1]), mp_state(vcpus[1]));
+
+	vgic_scale_run_to(vcpus[0], STAGE_MP_STATE, &uc);
+	TEST_ASSERT(parked(vcpus[1]) && mp_state(vcpus[1]) == KVM_MP_STATE_STOPPED,
+		    "after a DENIED CPU_ON: parked %d, mp_state %u", parked(vcpus[1]),
+		    mp_state(vcpus[1]));
+
+	/* unparked, the same calls are taken */
+	park_ok(vcpus[1], KVM_ARM_VCPU_UNPARK);
+	vcpu_mp_state_set(vcpus[1], &runnable);
+	TEST_ASSERT_EQ(mp_state(vcpus[1]), KVM_MP_STATE_RUNNABLE);
+	vgic_scale_run_done(vcpus[0]);
+	close(gic_fd);
+	kvm_vm_free(vm);
+	ksft_test_result_pass("a parked vCPU stays off: SET_MP_STATE, VCPU_INIT refused\n");
+}
+
 static void test_lifecycle(unsigned int cycles)
 {
 	struct kvm_vcpu *vcpus[4];
@@ -532,9 +603,15 @@ static void *parker(void *arg)
 
 		if (park(v, KVM_ARM_VCPU_PARK)) {
 			TEST_ASSERT(errno == EBUSY, "park: errno %d", errno);
+			/* refused: it was started, and stays so */
+			TEST_ASSERT(!parked(v), "vCPU %u parked by a refused park", v->id);
 			r->busy++;
 			continue;
 		}
+		/* parked and off, whatever CPU_ON vCPU 0 makes meanwhile */
+		TEST_ASSERT(parked(v) && mp_state(v) == KVM_MP_STATE_STOPPED,
+			    "vCPU %u after park: parked %d, mp_state %u", v->id, parked(v),
+			    mp_state(v));
 		r->parks++;
 		usleep(n % 7 * 100);
 		park_ok(v, KVM_ARM_VCPU_UNPARK);
@@ -553,6 +630,7 @@ static void test_race(unsigned int secs)
 	struct racer r = { 0 };
 	struct kvm_vcpu *vcpus[4];
 	u64 starts = 0, denied = 0, iters = 0;
+	unsigned int i;
 	struct kvm_vm *vm;
 	struct ucall uc;
 	pthread_t th;
@@ -580,6 +658,13 @@ static void test_race(unsigned int secs)
 			continue;
 		}
 		starts++;
+		/*
+		 * The start the guest was told of holds: the parker cannot park
+		 * the vCPU until it has run (its park gets EBUSY).
+		 */
+		TEST_ASSERT(!parked(t) && mp_state(t) == KVM_MP_STATE_RUNNABLE,
+			    "CPU_ON %lu of vCPU %u succeeded, now parked %d, mp_state %u",
+			    uc.args[2], t->id, parked(t), mp_state(t));
 		run_to_signal(t, uc.args[2]);
 		run_to_off(t);
 	}
@@ -588,8 +673,12 @@ static void test_race(unsigned int secs)
 	race_end_g = 1;
 	sync_global_to_guest(vm, race_end_g);
 	vgic_scale_run_done(vcpus[0]);
-	TEST_ASSERT_EQ(starts + denied, iters);
-	TEST_ASSERT_EQ(r.parks, r.unparks);
+	/* the parker left both unparked, and both ended powered off */
+	for (i = 1; i <= 2; i++)
+		TEST_ASSERT(!parked(vcpus[i]) && !vcpu_stat(vcpus[i], "parked") &&
+			    mp_state(vcpus[i]) == KVM_MP_STATE_STOPPED,
+			    "vCPU %u at the end: parked %d, mp_state %u", i,
+			    parked(vcpus[i]), mp_state(vcpus[i]));
 	close(gic_fd);
 	kvm_vm_free(vm);
 	ksft_print_msg("race: %lu CPU_ON (%lu started, %lu denied), %lu parks, %lu refused busy\n",
@@ -713,11 +802,12 @@ static void bench(u64 calls)
 	ksft_test_result_pass("refused CPU_ON and hot-add measured\n");
 }
 
-static void help(const char *name)
+/* Usage on stdout; -h exits 0, a usage error KSFT_FAIL. */
+static void help(const char *name, int status)
 {
 	printf("usage: %s [-c cycles] [-r race_seconds] [-n nr_vcpus] [-p present] [-b]\n",
 	       name);
-	exit(KSFT_SKIP);
+	exit(status);
 }
 
 int main(int argc, char *argv[])
@@ -743,8 +833,11 @@ int main(int argc, char *argv[])
 		case 'b':
 			do_bench = true;
 			break;
+		case 'h':
+			help(argv[0], 0);
+			break;
 		default:
-			help(argv[0]);
+			help(argv[0], KSFT_FAIL);
 		}
 	}
 	TEST_REQUIRE(kvm_has_cap(KVM_CAP_ARM_VCPU_PARK));
@@ -766,8 +859,9 @@ int main(int argc, char *argv[])
 		test_scale(nr, present, 512);
 		ksft_finished();
 	}
-	ksft_set_plan(5);
+	ksft_set_plan(6);
 	test_transitions();
+	test_mp_state();
 	test_lifecycle(cycles);
 	test_sgis();
 	test_move();

@@ -7,7 +7,7 @@
  *
  * Cases that need the scalability extension (more than 512 vCPUs, regions
  * refused once the vgic is ready, region indices past 255) are skipped on
- * a kernel that lacks it (KVM_CAP_MAX_VCPUS <= 512).
+ * a kernel that lacks it (no KVM_CAP_ARM_VGIC_RDIST_REGIONS).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,6 +15,8 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <linux/kvm_arm_ext.h>
 
 #include "kvm_util.h"
 #include "gic.h"
@@ -228,6 +230,23 @@ static void test_index_256(void)
 }
 
 /*
+ * The capability counts every region index (12 bits), on /dev/kvm and on a
+ * VM, and the extension's vCPU limit goes with it.
+ */
+static void test_cap(void)
+{
+	struct kvm_vm *vm = vm_create_barebones();
+	int n = kvm_check_cap(KVM_CAP_ARM_VGIC_RDIST_REGIONS);
+
+	TEST_ASSERT(n == 4096, "KVM_CAP_ARM_VGIC_RDIST_REGIONS %d, want 4096", n);
+	n = vm_check_cap(vm, KVM_CAP_ARM_VGIC_RDIST_REGIONS);
+	TEST_ASSERT(n == 4096, "KVM_CAP_ARM_VGIC_RDIST_REGIONS on a VM %d, want 4096", n);
+	TEST_ASSERT(kvm_check_cap(KVM_CAP_MAX_VCPUS) > 512, "KVM_CAP_MAX_VCPUS %d",
+		    kvm_check_cap(KVM_CAP_MAX_VCPUS));
+	kvm_vm_free(vm);
+}
+
+/*
  * vCPU ids: max_vcpus - 1 is fine, max_vcpus is EINVAL, an id in use is
  * EEXIST (the last id, and id 0 created after it).
  */
@@ -411,6 +430,7 @@ static const struct test tests[] = {
 	{ "VM destruction at every stage of setup",	test_teardown },
 	{ "regions after the vgic is ready: EBUSY",	test_after_ready, true },
 	{ "region index 256",				test_index_256, true },
+	{ "KVM_CAP_ARM_VGIC_RDIST_REGIONS",		test_cap, true },
 };
 
 int main(void)
@@ -424,7 +444,7 @@ int main(void)
 	gic = __kvm_test_create_device(vm, KVM_DEV_TYPE_ARM_VGIC_V3);
 	kvm_vm_free(vm);
 	__TEST_REQUIRE(!gic, "no GICv3 emulation");
-	has_ext = kvm_check_cap(KVM_CAP_MAX_VCPUS) > 512;
+	has_ext = kvm_check_cap(KVM_CAP_ARM_VGIC_RDIST_REGIONS) > 0;
 
 	ksft_print_header();
 	ksft_set_plan(ARRAY_SIZE(tests));

@@ -206,7 +206,8 @@ int main(int argc, char *argv[])
 			break;
 		default:
 			printf("usage: %s [-n nr_vcpus] [-i ipa_bits]\n", argv[0]);
-			exit(KSFT_SKIP);
+			/* -h asks for this; any other option is a usage error */
+			exit(opt == 'h' ? 0 : KSFT_FAIL);
 		}
 	}
 	if (ipa) {

@@ -169,13 +169,14 @@ static unsigned int check_uaccess(struct kvm_vcpu **vcpus, unsigned int nr,
 	return n;
 }
 
-static void help(const char *name)
+/* Usage on stdout; -h exits 0, a usage error KSFT_FAIL. */
+static void help(const char *name, int status)
 {
 	printf("usage: %s [-n nr_vcpus] [-s]\n"
 	       " -n: number of vCPUs (default: KVM_CAP_MAX_VCPUS)\n"
 	       " -s: one redistributor region (default: three, two above 4 GiB)\n",
 	       name);
-	exit(KSFT_SKIP);
+	exit(status);
 }
 
 int main(int argc, char *argv[])
@@ -199,8 +200,11 @@ int main(int argc, char *argv[])
 		case 's':
 			single = true;
 			break;
+		case 'h':
+			help(argv[0], 0);
+			break;
 		default:
-			help(argv[0]);
+			help(argv[0], KSFT_FAIL);
 		}
 	}
 	__TEST_REQUIRE(nr_vcpus <= kvm_check_cap(KVM_CAP_MAX_VCPUS),
