@@ -21,7 +21,9 @@ vanilla-vhe vanilla fast vhe
 vanilla-nvhe vanilla fast nvhe
 debug-vhe patched debug vhe
 64k-vhe patched 64k vhe
-64k-nvhe patched 64k nvhe"
+vanilla-64k-vhe vanilla 64k vhe
+64k-nvhe patched 64k nvhe
+vanilla-64k-nvhe vanilla 64k nvhe"
 RUNS=${KVMX_RUNS:-$(echo "$MATRIX" | awk '{print $1}' | xargs)}
 DEBUG_SCALE=${KVMX_DEBUG_SCALE:-4}
 # The debug and 64K kernels run the upstream arm64 tests (DEBUG_TESTS
@@ -52,11 +54,13 @@ STALL_ARGS=${KVMX_STALL_ARGS:-rcupdate.rcu_cpu_stall_timeout=60}
 DEBUG_SMP=${KVMX_DEBUG_SMP:-4}
 
 # twin_failed RUN FILE: write to FILE the upstream tests that failed on the
-# patched twin of vanilla run RUN; false (FILE untouched) when that twin
-# did not run.
+# patched twin of vanilla run RUN (the patched run of the same config and
+# host mode); false (FILE untouched) when that twin did not run.
 twin_failed() {
-	local twin=${1/vanilla/patched}
-	[ -f "$out/$twin.log" ] || return 1
+	local twin
+	twin=$(echo "$MATRIX" | awk -v r="$1" '$1 == r {c = $3; m = $4}
+		$2 == "patched" {p[$3 " " $4] = $1} END {print p[c " " m]}')
+	[ -n "$twin" ] && [ -f "$out/$twin.log" ] || return 1
 	grep -E '^not ok ' "$out/$twin.log" | awk '{print $5}' >"$2"
 }
 
@@ -83,10 +87,11 @@ phase kernel-vanilla-fast "$HARNESS/build-kernel.sh" vanilla fast ||
 	fail "building the vanilla kernel failed"
 phase kernel-patched-fast "$HARNESS/build-kernel.sh" patched fast ||
 	fail "building the patched kernel failed"
-for cfg in debug 64k; do
-	needs patched $cfg || continue
-	phase kernel-patched-$cfg "$HARNESS/build-kernel.sh" patched $cfg ||
-		fail "building the patched $cfg kernel failed"
+for tc in "patched debug" "patched 64k" "vanilla 64k"; do
+	read -r t c <<<"$tc"
+	needs "$t" "$c" || continue
+	phase "kernel-$t-$c" "$HARNESS/build-kernel.sh" "$t" "$c" ||
+		fail "building the $t $c kernel failed"
 done
 phase selftests-vanilla "$HARNESS/build-selftests.sh" vanilla ||
 	fail "building the vanilla selftests failed"
@@ -119,11 +124,11 @@ boot_run() {
 	} | grep -v '^[[:space:]]*\(#\|$\)' |
 		awk -v s=$scale '{ split($1, t, "x"); $1 = t[1] * s (t[2] ? "x" t[2] : ""); print }' |
 		{ if [ "$cfg" != fast ]; then awk -v skip="$DEBUG_SKIP" '$2 !~ skip'; else cat; fi } |
-		{ if [ "$mode" = nvhe ]; then awk -v skip="$NVHE_SKIP" '$2 !~ skip'; else cat; fi } |
+		{ if [ "$mode" != vhe ]; then awk -v skip="$NVHE_SKIP" '$2 !~ skip'; else cat; fi } |
 		{ if [ -n "${KVMX_TESTS:-}" ]; then awk -v re="$KVMX_TESTS" '$2 ~ re'; else cat; fi } >"$list"
 	limit=$(awk '{ split($1, t, "x"); t[2] = t[2] ? t[2] : 1; s += t[1] * t[2] } END { print s + 180 }' "$list")
 	args=$STALL_ARGS
-	[ "$mode" = nvhe ] && args="$args kvm-arm.mode=nvhe"
+	[ "$mode" = vhe ] || args="$args kvm-arm.mode=$mode"
 	"$HARNESS/mkinitrd.sh" "$list" "$out/$run.cpio" || { log "initramfs for $run failed"; return 1; }
 	smp=${KVMX_SMP:-2}
 	[ "$cfg" = debug ] && smp=$DEBUG_SMP
@@ -147,7 +152,7 @@ if [ "${KVMX_LANES:-1}" = 1 ]; then
 	lane $RUNS
 else
 	lane $(runs_in_mode vhe) &
-	lane $(runs_in_mode nvhe) &
+	lane $(runs_in_mode nvhe) $(runs_in_mode protected) &
 	wait
 fi
 for r in $RUNS; do
