@@ -26,7 +26,9 @@ fi
 # checkpatch's SPDX check (scripts/spdxcheck.py) runs only in a git work
 # tree, and reads the licenses from its HEAD commit: checkpatch gets as its
 # root a copy of the base made of symbolic links, with LICENSES committed,
-# and Debian's python3 (which has python3-ply and python3-git).
+# and Debian's python3 (which has python3-ply and python3-git).  The base
+# is a tarball without history: a Fixes: tag's commit id cannot be looked
+# up there (UNKNOWN_COMMIT_ID); its form and subject are still checked.
 spdx=$BUILD/spdx
 if [ ! -f "$spdx/.kvmx-ok" ]; then
 	rm -rf "$spdx"

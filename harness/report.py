@@ -15,16 +15,20 @@ Verdicts:
    patched kernel with the same config and host mode (a vanilla run is
    given only the tests that did not pass or skip on its patched twin:
    one that passes on the patched kernel needs no comparison); one that
-   skips on vanilla passes or skips.  The debug kernel (no vanilla twin: it is there
-   for splats) has its upstream results shown, and a failure there is
-   printed by name and counted as skipped;
+   skips on vanilla passes or skips; one that fails on vanilla only is
+   fixed here (pass).  The debug kernel has no vanilla twin (it is there
+   for splats): an upstream test that fails there is a failure unless the
+   allow-list (harness/tests/allow-list) names it, with its reason, for
+   that run (then skipped, the reason shown);
    one that fails on vanilla too must fail at the same assertion on the
    patched kernel (same file and expression, and message for TEST_FAIL: a
-   hook patch may move it by a line), and is then reported as "fails on
-   both" (skipped);
+   hook patch may move it by a line), and the allow-list must name it with
+   its 6.12 reason: then it is reported as "fails on both" (skipped, the
+   reason shown), else it is a failure;
  - the project's own tests pass on the patched kernel and pass or skip
    (never fail) on vanilla.
 """
+import fnmatch
 import os
 import re
 import sys
@@ -64,6 +68,35 @@ def read_list(name):
             if w and not w[0].startswith('#'):
                 tests.append(w[1])
     return tests
+
+
+def read_allow_list():
+    """[(test, run glob, reason)] of harness/tests/allow-list.
+
+    Each line: "<test> <run-glob> <reason...>"; '#' starts a comment.  An
+    entry lets an upstream test fail, with that reason, in the runs its
+    glob matches: on a run with no vanilla twin, or failing alike on both
+    kernels.
+    """
+    entries = []
+    with open(os.path.join(HARNESS, 'tests', 'allow-list')) as f:
+        for n, line in enumerate(f, 1):
+            line = line.strip()
+            if not line or line.startswith('#'):
+                continue
+            w = line.split(None, 2)
+            if len(w) < 3:
+                sys.exit('allow-list:%d: want "<test> <run-glob> <reason>"' % n)
+            entries.append(tuple(w))
+    return entries
+
+
+def allowed(entries, test, run):
+    """The allow-list's reason for test failing on run, or None."""
+    for t, glob, reason in entries:
+        if t == test and fnmatch.fnmatchcase(run, glob):
+            return reason
+    return None
 
 
 ASSERT_AT = re.compile(r'^#\s+(\S+\.[ch]):(\d+):\s*(.*)$')
@@ -183,6 +216,7 @@ def main():
                 runs.append(dict(zip(('run', 'tree', 'config', 'mode', 'log'), w)))
     upstream = read_list('upstream.list')
     project = read_list('project.list')
+    allow = read_allow_list()
     verdicts = []       # (check, PASS|FAIL|SKIP, detail)
 
     def verdict(name, ok, detail=''):
@@ -231,11 +265,18 @@ def main():
             p = result(r['run'], t)
             if base is None:
                 ok = p in ('PASS', 'SKIP')
-                verdict('upstream:%s:%s' % (r['run'], t), 'PASS' if ok else 'SKIP',
-                        p if ok else '%s on %s, which has no vanilla twin to compare with'
-                        % (p, r['run']))
+                why = None if ok else allowed(allow, t, r['run'])
+                at = failed_at(r['run'], t)
+                at = ' at %s' % at if at else ''
+                verdict('upstream:%s:%s' % (r['run'], t),
+                        'PASS' if ok else 'SKIP' if why else 'FAIL',
+                        p if ok else '%s%s on %s (no vanilla twin): %s' %
+                        (p, at, r['run'],
+                         'allow-listed: ' + why if why else 'not in the allow-list'))
                 if not ok:
-                    both.append('%s (%s only: %s, not compared)' % (t, r['run'], p))
+                    both.append('%s (%s only: %s%s, no vanilla twin; %s)' %
+                                (t, r['run'], p, at,
+                                 'allow-listed: ' + why if why else 'FAIL'))
                 continue
             v = result(base, t)
             name = 'regress:%s:%s' % (r['run'], t)
@@ -253,19 +294,27 @@ def main():
                 verdict(name, 'PASS' if p in ('PASS', 'SKIP') else 'FAIL',
                         'vanilla SKIP, patched %s' % p)
             elif p in ('PASS', 'SKIP'):
-                verdict(name, 'SKIP', 'fails on vanilla only: vanilla %s, patched %s' % (v, p))
+                verdict(name, 'PASS', 'fails on vanilla only (fixed here): '
+                        'vanilla %s, patched %s' % (v, p))
                 both.append('%s (%s: vanilla %s, patched %s)' % (t, r['run'], v, p))
             else:
-                # Failing on both: it must fail the same way.
+                # Failing on both: it must fail the same way, for a
+                # reason the allow-list gives.
                 va, pa = failed_at(base, t), failed_at(r['run'], t)
+                why = allowed(allow, t, r['run'])
                 if va != pa:
                     verdict(name, 'FAIL', 'fails differently: vanilla %s at %s, '
                             'patched %s at %s' % (v, va, p, pa))
+                elif not why:
+                    verdict(name, 'FAIL', 'fails on both, alike (vanilla %s, patched %s%s), '
+                            'and the allow-list gives no reason' %
+                            (v, p, ' at ' + va if va else ''))
                 else:
-                    verdict(name, 'SKIP', 'fails on both, alike: vanilla %s, patched %s%s'
-                            % (v, p, ' at ' + va if va else ''))
-                both.append('%s (%s: vanilla %s at %s, patched %s at %s)' %
-                            (t, r['run'], v, va, p, pa))
+                    verdict(name, 'SKIP', 'fails on both, alike: vanilla %s, patched %s%s; '
+                            'allow-listed: %s' % (v, p, ' at ' + va if va else '', why))
+                both.append('%s (%s: vanilla %s at %s, patched %s at %s%s)' %
+                            (t, r['run'], v, va, p, pa,
+                             '; allow-listed: ' + why if why else ''))
         for t in project:
             if given is not None and t not in given:
                 continue

@@ -10,9 +10,12 @@
  *    above 48 bits with 64K guest pages as well when the CPU has FEAT_LPA;
  *  - each object KVM takes an address for is refused, with its errno, when
  *    it lies beyond the top or straddles it, and nothing is registered: a
- *    memslot (-EFAULT), the distributor, the legacy redistributor region
- *    (also as it grows with a new vCPU), a redistributor region and an ITS
- *    (-E2BIG); the same object ending exactly at the top is accepted.
+ *    memslot (-EFAULT), the distributor, the legacy redistributor region,
+ *    a redistributor region and an ITS (-E2BIG); the same object ending
+ *    exactly at the top is accepted;
+ *  - the legacy region grows with each new vCPU as in 6.12: a vCPU whose
+ *    frame crosses the top is created, and the first KVM_RUN fails with
+ *    -EINVAL.
  * A VM one bit larger than the limit, or smaller than 32 bits, is refused
  * with -EINVAL.
  */
@@ -211,15 +214,16 @@ static void test_gic_frames(unsigned int ipa)
 }
 
 /*
- * The legacy region set before the vCPUs: the vCPU whose frame would
- * cross the top is refused with -E2BIG and the VM keeps the others.
+ * The legacy region set before the vCPUs, with room for two: a third vCPU,
+ * whose frame crosses the top, is created as in 6.12, the region stays
+ * where it was set, and the first KVM_RUN fails with -EINVAL.
  */
 static void test_legacy_growth(unsigned int ipa)
 {
 	const u64 top = 1ULL << ipa, rdist = KVM_VGIC_V3_REDIST_SIZE;
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
-	int gic, ret, i;
+	int gic, ret;
 
 	vm = vm_with_ipa(ipa, &vcpu);
 	gic = kvm_create_device(vm, KVM_DEV_TYPE_ARM_VGIC_V3);
@@ -227,14 +231,13 @@ static void test_legacy_growth(unsigned int ipa)
 	expect(try_addr(gic, KVM_VGIC_V3_ADDR_TYPE_REDIST, top - 2 * rdist), 0,
 	       "legacy region with room for 2", ipa);
 	vm_vcpu_add(vm, 1, guest_code);
-	for (i = 0; i < 2; i++) {
-		ret = __vm_ioctl(vm, KVM_CREATE_VCPU, (void *)2UL);
-		TEST_ASSERT(ret < 0 && errno == E2BIG,
-			    "%u-bit IPA: a third vCPU past the top: %d errno %d, want E2BIG",
-			    ipa, ret, errno);
-	}
+	vm_vcpu_add(vm, 2, guest_code);
 	TEST_ASSERT_EQ(get_addr(gic, KVM_VGIC_V3_ADDR_TYPE_REDIST), top - 2 * rdist);
 	kvm_device_attr_set(gic, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
+	ret = __vcpu_run(vcpu);
+	TEST_ASSERT(ret < 0 && errno == EINVAL,
+		    "%u-bit IPA: first run with a frame past the top: %d errno %d, want EINVAL",
+		    ipa, ret, errno);
 	close(gic);
 	kvm_vm_free(vm);
 }
