@@ -131,7 +131,8 @@ def hotplug_lines(d):
 
 
 MOVE = re.compile(r'bench-move: vcpus=(\d+) gic_save=([0-9.]+) gic_restore=([0-9.]+) '
-                  r'regs_save=([0-9.]+) regs_restore=([0-9.]+) create=([0-9.]+) accesses=(\d+)')
+                  r'regs_save=([0-9.]+) regs_restore=([0-9.]+) create=([0-9.]+) accesses=(\d+)'
+                  r'(?: control=([0-9.]+))?')
 MOVE_TAP = re.compile(r'^(ok|not ok) \d+ - move-(\d+)(?:\.\d+)?')
 MOVE_KEYS = ('gic_save', 'gic_restore', 'regs_save', 'regs_restore', 'create')
 
@@ -145,7 +146,8 @@ def parse_move(path):
         m = MOVE.search(line)
         if m:
             cur = dict(zip(MOVE_KEYS, map(float, m.groups()[1:6])), vcpus=int(m.group(1)),
-                       accesses=int(m.group(7)))
+                       accesses=int(m.group(7)),
+                       control=float(m.group(8)) if m.group(8) else None)
             continue
         m = MOVE_TAP.match(line)
         if m:
@@ -160,6 +162,8 @@ def parse_move(path):
             rows[n] = dict(failed=True, runs=len(rs))
             continue
         rows[n] = {k: statistics.median(r[k] for r in good) for k in MOVE_KEYS}
+        ctl = [r['control'] for r in good if r.get('control') is not None]
+        rows[n]['control'] = statistics.median(ctl) if ctl else None
         rows[n].update(accesses=good[0]['accesses'], runs=len(good), failed_runs=len(rs) - len(good))
         rows[n]['save'] = rows[n]['gic_save'] + rows[n]['regs_save']
         rows[n]['restore'] = rows[n]['gic_restore'] + rows[n]['regs_restore']
@@ -175,8 +179,9 @@ def move_table(d):
     lines = ['', 'Migration (vm_move_scale: GIC distributor, redistributors, CPU interfaces, '
              'ITS; vCPU registers, mp_state, parked state; medians):', '',
              '| vCPUs | kernel | GIC save s | GIC restore s | GIC accesses | GIC us/vCPU (save+restore) | '
-             'vCPU regs save s | vCPU regs restore s | total s | total us/vCPU | vanilla/patched (GIC) |',
-             '|---|---|---|---|---|---|---|---|---|---|---|']
+             'vCPU regs save s | vCPU regs restore s | total s | total us/vCPU | control us/vCPU | '
+             'GIC save / control | vanilla/patched (GIC) |',
+             '|---|---|---|---|---|---|---|---|---|---|---|---|---|']
     for n in sizes:
         for k in ('vanilla', 'patched'):
             r = runs[k].get(n)
@@ -191,9 +196,12 @@ def move_table(d):
             ratio = ''
             if k == 'patched' and v and not v.get('failed') and gic > 0:
                 ratio = '%.1f' % ((v['gic_save'] + v['gic_restore']) / gic)
-            lines.append('| %d | %s | %.3f | %.3f | %d | %.1f | %.3f | %.3f | %.3f | %.1f | %s |' % (
+            ctl = r.get('control')
+            lines.append('| %d | %s | %.3f | %.3f | %d | %.1f | %.3f | %.3f | %.3f | %.1f | %s | %s | %s |' % (
                 n, k, r['gic_save'], r['gic_restore'], r['accesses'], gic * 1e6 / n,
-                r['regs_save'], r['regs_restore'], total, total * 1e6 / n, ratio))
+                r['regs_save'], r['regs_restore'], total, total * 1e6 / n,
+                '%.1f' % (ctl * 1e6 / n) if ctl else '?',
+                '%.2f' % (r['gic_save'] / ctl) if ctl else '?', ratio))
     p, v = runs['patched'], runs['vanilla']
     ok = lambda r, n: r.get(n) and not r[n].get('failed')
     if ok(p, 64) and ok(p, 4096):
@@ -205,6 +213,12 @@ def move_table(d):
             lines.append('per-vCPU %s cost, 4096/64 = %.2f (target: within 1.5)'
                          % ('GIC save+restore' if what == 'gic' else 'save+restore (GIC and vCPU registers)',
                             per(4096) / per(64)))
+    if ok(p, 64) and ok(p, 4096) and p[64].get('control') and p[4096].get('control'):
+        lines.append('GIC save per vCPU relative to the control (as many O(1) KVM_GET_ONE_REG '
+                     'in the same run), 4096/64 = %.2f; the control itself, 4096/64 = %.2f'
+                     % ((p[4096]['gic_save'] / p[4096]['control']) /
+                        (p[64]['gic_save'] / p[64]['control']),
+                        (p[4096]['control'] / 4096) / (p[64]['control'] / 64)))
     if ok(p, 512) and ok(v, 512):
         pg = p[512]['gic_save'] + p[512]['gic_restore']
         vg = v[512]['gic_save'] + v[512]['gic_restore']
