@@ -299,22 +299,23 @@ def main():
         import matplotlib
         matplotlib.use('Agg')
         import matplotlib.pyplot as plt
-        fig, ax = plt.subplots(figsize=(7, 4.5))
-        for k, style in (('vanilla', 'o--'), ('patched', 's-')):
-            xs = [n for n in sorted(runs[k]) if 'total' in runs[k][n]]
-            for ph, c in (('total', 'k'), ('create', 'tab:blue'), ('run', 'tab:red')):
-                ax.plot(xs, [runs[k][n][ph] for n in xs], style, color=c,
-                        label='%s %s' % (k, ph))
-        ax.set_xscale('log', base=2)
-        ax.set_yscale('log')
-        ax.set_xlabel('vCPUs (GICv3, 3 redistributor regions)')
-        ax.set_ylabel('seconds (nested host, TCG)')
-        ax.set_title('GICv3 VM setup and first run against vCPU count')
-        ax.grid(True, which='both', alpha=0.3)
-        ax.legend(fontsize=8)
-        fig.tight_layout()
-        fig.savefig(os.path.join(d, 'bench.png'), dpi=110)
-        print('plot: %s' % os.path.join(d, 'bench.png'))
+        if sizes:
+            fig, ax = plt.subplots(figsize=(7, 4.5))
+            for k, style in (('vanilla', 'o--'), ('patched', 's-')):
+                xs = [n for n in sorted(runs[k]) if 'total' in runs[k][n]]
+                for ph, c in (('total', 'k'), ('create', 'tab:blue'), ('run', 'tab:red')):
+                    ax.plot(xs, [runs[k][n][ph] for n in xs], style, color=c,
+                            label='%s %s' % (k, ph))
+            ax.set_xscale('log', base=2)
+            ax.set_yscale('log')
+            ax.set_xlabel('vCPUs (GICv3, 3 redistributor regions)')
+            ax.set_ylabel('seconds (nested host, TCG)')
+            ax.set_title('GICv3 VM setup and first run against vCPU count')
+            ax.grid(True, which='both', alpha=0.3)
+            ax.legend(fontsize=8)
+            fig.tight_layout()
+            fig.savefig(os.path.join(d, 'bench.png'), dpi=110)
+            print('plot: %s' % os.path.join(d, 'bench.png'))
         if mlines:
             move_plot(d, mruns, plt)
     except ImportError:

@@ -3,7 +3,6 @@
 # build-kernel.sh TREE CONFIG [make args...] - build build/obj/TREE-CONFIG.
 # CONFIG is a fragment list: "fast" = allnoconfig + configs/fast.config,
 # "debug" adds configs/debug.config, "64k" adds configs/64k.config,
-# "protected" adds configs/protected.config (for kvm-arm.mode=protected).
 # Every option a fragment asks for must survive olddefconfig.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -18,7 +17,6 @@ case $cfg in
 fast) ;;
 debug) frags+=("$HARNESS/configs/debug.config") ;;
 64k) frags+=("$HARNESS/configs/64k.config") ;;
-protected) frags+=("$HARNESS/configs/protected.config") ;;
 *) die "unknown config $cfg" ;;
 esac
 [ -d "$src" ] || die "no $src: run harness/prepare.sh $tree"
