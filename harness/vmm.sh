@@ -178,11 +178,32 @@ stamp=$(cat "$LOCK" | sha256sum | cut -c1-16)
 if [ "$(cat "$ROOT/.kvmx-lock" 2>/dev/null)" = "$stamp" ] && [ -x "$ROOT/$QEMU_BIN" ]; then
 	exit 0
 fi
+# pool_name PKG VERSION: the .deb's file name if it is there (arm64 or all)
+pool_name() {
+	local f=${1}_${2#*:}_arm64.deb
+	[ -f "$DEBS/$f" ] || f=${1}_${2#*:}_all.deb
+	echo "$f"
+}
+# What is missing, in one apt-get call (the epoch apt-get puts in the
+# file name, "1%3a", taken out).
+want=()
+while read -r pkg ver sum; do
+	case $pkg in '#'*|'') continue ;; esac
+	[ -f "$DEBS/$(pool_name "$pkg" "$ver")" ] || want+=("$pkg:arm64=$ver")
+done <"$LOCK"
+if [ ${#want[@]} -gt 0 ]; then
+	apt_update
+	log "apt-get download: ${#want[@]} packages"
+	(cd "$DEBS" && apt-get download -qq "${want[@]}" >/dev/null 2>&1) ||
+		log "apt-get download of the pinned set failed: fetching one by one"
+	for e in "$DEBS"/*%3a*; do
+		[ ! -f "$e" ] || mv "$e" "$DEBS/$(basename "$e" | sed 's/_[0-9]*%3a/_/')"
+	done
+fi
 files=()
 while read -r pkg ver sum; do
 	case $pkg in '#'*|'') continue ;; esac
-	f=${pkg}_${ver#*:}_arm64.deb
-	[ -f "$DEBS/$f" ] || f=${pkg}_${ver#*:}_all.deb
+	f=$(pool_name "$pkg" "$ver")
 	if [ ! -f "$DEBS/$f" ] || [ "$(sha256sum "$DEBS/$f" | cut -d' ' -f1)" != "$sum" ]; then
 		apt_update
 		if ! f=$(fetch "$pkg" "$ver"); then
