@@ -101,7 +101,7 @@ phase selftests-vanilla "$HARNESS/build-selftests.sh" vanilla ||
 	fail "building the vanilla selftests failed"
 phase selftests-patched "$HARNESS/build-selftests.sh" patched ||
 	fail "building the patched selftests failed"
-if [ "$REAL_VMM" = 1 ]; then
+if [ "$REAL_VMM" = 1 ] && { needs patched fast || needs vanilla fast; }; then
 	phase real-vmm-parts "$HARNESS/build-l2.sh" ||
 		fail "fetching QEMU or building the L2 guest failed"
 fi
