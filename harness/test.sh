@@ -51,8 +51,9 @@ STALL_ARGS=${KVMX_STALL_ARGS:-rcupdate.rcu_cpu_stall_timeout=60}
 # Linux guest in the nested host) run in the fast runs, patched and vanilla
 # twins alike (a vanilla run takes all of them: they are few), VHE and
 # nVHE; REAL_VMM_NVHE_SKIP names those nVHE runs leave out: the 512-vCPU
-# save and restore, some six minutes (QEMU sets up 512 vCPUs twice), whose
-# VMM and guest side is the same in both host modes.
+# save and restore, some six minutes (QEMU sets up 512 vCPUs twice), to keep
+# the test time down; nVHE runs still boot 124 vCPUs (both redistributor
+# regions) and reset a VM.
 REAL_VMM=${KVMX_REAL_VMM:-1}
 REAL_VMM_NVHE_SKIP=${KVMX_REAL_VMM_NVHE_SKIP:-'^real-vmm-512'}
 # The debug run's nested host has 4 CPUs (KVMX_DEBUG_SMP), so that the
