@@ -112,7 +112,7 @@ struct facts {
 		unsigned long mpidr, rd_mpidr;
 		unsigned long long dt, rdist;
 		int region;
-	} cpu[64];
+	} cpu[512];
 	int errors;		/* "L2: online cpuN error=" lines */
 	int splats;
 };
@@ -622,7 +622,7 @@ int main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (o.n < 1 || o.n > MAX_CPUS || optind != argc)
+	if (o.n < 1 || o.n > MAX_CPUS || optind != argc || o.save >= o.n)
 		usage();
 	if (o.boot < 0 || o.boot > o.n)
 		o.boot = o.n;
