@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # build-kernel.sh TREE CONFIG [make args...] - build build/obj/TREE-CONFIG.
 # CONFIG is a fragment list: "fast" = allnoconfig + configs/fast.config,
-# "debug" adds configs/debug.config, "64k" adds configs/64k.config,
+# "debug" adds configs/debug.config, "64k" adds configs/64k.config;
+# "guest" = allnoconfig + configs/guest.config (the real-VMM runs' L2 guest).
 # Every option a fragment asks for must survive olddefconfig.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -17,6 +18,7 @@ case $cfg in
 fast) ;;
 debug) frags+=("$HARNESS/configs/debug.config") ;;
 64k) frags+=("$HARNESS/configs/64k.config") ;;
+guest) frags=("$HARNESS/configs/guest.config") ;;
 *) die "unknown config $cfg" ;;
 esac
 [ -d "$src" ] || die "no $src: run harness/prepare.sh $tree"

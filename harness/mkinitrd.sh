@@ -4,7 +4,10 @@
 # LIST lines: "<timeout> <name> <tree>/<program> [args]"; <tree> is the
 # selftest build the program comes from (vanilla or patched); only the
 # programs a list names (as the program or as an argument, for wrappers
-# such as /kvmx/probe) go into the image.
+# such as /kvmx/probe) go into the image.  A list that runs /kvmx/l2vmm
+# (the real-VMM tests) also gets Debian's QEMU and its libraries at their
+# Debian paths (build/vmm/root), the L2 guest kernel and its initramfs
+# (/kvmx/l2/Image, /kvmx/l2/initrd): see harness/build-l2.sh.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -28,7 +31,7 @@ trap 'rm -f "$spec"' EXIT
 	# Programs: the third word, and any later word naming a tree's program
 	grep -v '^[[:space:]]*\(#\|$\)' "$list" |
 		awk '{ print $3; for (i = 4; i <= NF; i++) if ($i ~ /^(vanilla|patched)\//) print $i }' |
-		grep -v '^/' | sort -u |
+		{ grep -v '^/' || true; } | sort -u |
 	while read -r prog; do
 		tree=${prog%%/*}
 		bin=$(st_dir "$tree")/${prog#*/}
@@ -41,5 +44,29 @@ trap 'rm -f "$spec"' EXIT
 		done
 		echo "file /kvmx/bin/$prog $bin 0755 0 0"
 	done | awk '!seen[$0]++'
+	if grep -v '^[[:space:]]*\(#\|$\)' "$list" | awk '{print $3}' | grep -qx /kvmx/l2vmm; then
+		l2=$BUILD/l2
+		for f in l2vmm Image initrd; do
+			[ -f "$l2/$f" ] || die "$list runs the real-VMM tests: no $l2/$f (harness/build-l2.sh)"
+		done
+		[ -x "$BUILD/vmm/root/usr/bin/qemu-system-aarch64" ] ||
+			die "$list runs the real-VMM tests: no QEMU in $BUILD/vmm/root (harness/vmm.sh)"
+		echo "file /kvmx/l2vmm $l2/l2vmm 0755 0 0"
+		echo "dir /kvmx/l2 0755 0 0"
+		echo "file /kvmx/l2/Image $l2/Image 0644 0 0"
+		echo "file /kvmx/l2/initrd $l2/initrd 0644 0 0"
+		(cd "$BUILD/vmm/root" && find . -mindepth 1 ! -name .kvmx-lock | sort) |
+		while read -r f; do
+			p=$BUILD/vmm/root/$f
+			f=${f#.}
+			if [ -L "$p" ]; then
+				echo "slink $f $(readlink "$p") 0777 0 0"
+			elif [ -d "$p" ]; then
+				echo "dir $f 0755 0 0"
+			else
+				echo "file $f $p $(stat -c %a "$p") 0 0"
+			fi
+		done
+	fi
 } >"$spec"
 "$gen" "$spec" >"$out"

@@ -26,7 +26,12 @@ Verdicts:
    its 6.12 reason: then it is reported as "fails on both" (skipped, the
    reason shown), else it is a failure;
  - the project's own tests pass on the patched kernel and pass or skip
-   (never fail) on vanilla.
+   (never fail) on vanilla;
+ - real-VMM tests (tests/real-vmm.list: Debian's QEMU boots a Linux guest
+   in the nested host) follow the regression rule: each passes on the
+   patched kernel, or fails on its vanilla twin too (then listed and
+   counted as skipped); one that passes on vanilla and fails on the
+   patched kernel, or fails there with no vanilla result, is a failure.
 """
 import fnmatch
 import os
@@ -217,6 +222,7 @@ def main():
     upstream = read_list('upstream.list')
     project = read_list('project.list')
     allow = read_allow_list()
+    real_vmm = read_list('real-vmm.list')
     verdicts = []       # (check, PASS|FAIL|SKIP, detail)
 
     def verdict(name, ok, detail=''):
@@ -320,6 +326,22 @@ def main():
                 continue
             p = result(r['run'], t)
             verdict('project:%s:%s' % (r['run'], t), 'PASS' if p == 'PASS' else 'FAIL', p)
+        for t in real_vmm:
+            if given is not None and t not in given:
+                continue
+            p = result(r['run'], t)
+            name = 'real-vmm:%s:%s' % (r['run'], t)
+            base_given = scheduled(base) if base else None
+            v = result(base, t) if base and (base_given is None or t in base_given) else None
+            if p == 'PASS':
+                verdict(name, 'PASS', 'patched PASS, vanilla %s' % (v or 'not run'))
+            elif v is None or v == 'MISSING':
+                verdict(name, 'FAIL', 'patched %s, no vanilla result to compare with' % p)
+            elif v == 'PASS':
+                verdict(name, 'FAIL', 'vanilla PASS, patched %s' % p)
+            else:
+                verdict(name, 'SKIP', 'fails on both: vanilla %s, patched %s' % (v, p))
+                both.append('%s (%s: vanilla %s, patched %s)' % (t, r['run'], v, p))
     for r in runs:
         if r['tree'] != 'vanilla':
             continue
@@ -344,7 +366,7 @@ def main():
     names = [r['run'] for r in runs]
     with open(os.path.join(out, 'results.md'), 'w') as f:
         f.write('| test | %s |\n|---|%s\n' % (' | '.join(names), '---|' * len(names)))
-        for t in upstream + project:
+        for t in upstream + project + real_vmm:
             cells = []
             for n in names:
                 res, secs = parsed.get(n, {}).get(t, ('-', None, '', None))[:2]
@@ -356,7 +378,7 @@ def main():
         for name, ok, detail in verdicts:
             f.write('- %s %s %s\n' % (ok, name, detail))
         if both:
-            f.write('\n## Upstream tests failing on vanilla too, or on a run with no vanilla twin\n\n')
+            f.write('\n## Upstream and real-VMM tests failing on vanilla too, or on a run with no vanilla twin\n\n')
             for b in both:
                 f.write('- %s\n' % b)
 

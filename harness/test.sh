@@ -11,6 +11,7 @@
 #   KVMX_LANES=2  boot the runs in two lanes (see below)
 #   KVMX_VANILLA=all  run every upstream test on vanilla, not only those
 #               that failed on the patched twin (a complete results table)
+#   KVMX_REAL_VMM=0  leave out the real-VMM tests (tests/real-vmm.list)
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -60,6 +61,15 @@ VANILLA=${KVMX_VANILLA:-failed}
 # which took over 21 s of wall time on a busy machine, on vanilla 6.12 as
 # well.  A real stall (a loop that never yields) still trips it.
 STALL_ARGS=${KVMX_STALL_ARGS:-rcupdate.rcu_cpu_stall_timeout=60}
+# The real-VMM tests (harness/tests/real-vmm.list: Debian's QEMU boots a
+# Linux guest in the nested host) run in the fast runs, patched and vanilla
+# twins alike (a vanilla run takes all of them: they are few), VHE and
+# nVHE; REAL_VMM_NVHE_SKIP names those nVHE runs leave out: the 512-vCPU
+# save and restore, some six minutes (QEMU sets up 512 vCPUs twice), to keep
+# the test time down; nVHE runs still boot 124 vCPUs (both redistributor
+# regions) and reset a VM.
+REAL_VMM=${KVMX_REAL_VMM:-1}
+REAL_VMM_NVHE_SKIP=${KVMX_REAL_VMM_NVHE_SKIP:-'^real-vmm-512'}
 # The debug run's nested host has 4 CPUs (KVMX_DEBUG_SMP), so that the
 # race tests' threads really run at once under KASAN and lockdep; the
 # others have 2 (KVMX_SMP, default of boot.sh).
@@ -109,6 +119,10 @@ phase selftests-vanilla "$HARNESS/build-selftests.sh" vanilla ||
 	fail "building the vanilla selftests failed"
 phase selftests-patched "$HARNESS/build-selftests.sh" patched ||
 	fail "building the patched selftests failed"
+if [ "$REAL_VMM" = 1 ] && { needs patched fast || needs vanilla fast; }; then
+	phase real-vmm-parts "$HARNESS/build-l2.sh" ||
+		fail "fetching QEMU or building the L2 guest failed"
+fi
 
 if [ "${KVMX_NO_CHECKS:-0}" != 1 ]; then
 	phase static-checks "$HARNESS/checks.sh" "$out/checks.tsv"
@@ -134,6 +148,14 @@ boot_run() {
 				awk -v re="$DEBUG_TESTS" '$2 ~ re'; else cat; fi } |
 			{ if [ -n "$only" ]; then awk 'NR == FNR {f[$1]; next} $2 in f' "$only" -; else cat; fi }
 		cat "$HARNESS/tests/project.list"
+		if [ "$REAL_VMM" = 1 ] && [ "$cfg" = fast ]; then
+			if [ "$mode" = nvhe ]; then
+				awk -v skip="$REAL_VMM_NVHE_SKIP" '/^[[:space:]]*(#|$)/ || $2 !~ skip' \
+					"$HARNESS/tests/real-vmm.list"
+			else
+				cat "$HARNESS/tests/real-vmm.list"
+			fi
+		fi
 	} | grep -v '^[[:space:]]*\(#\|$\)' |
 		awk -v s=$scale '{ split($1, t, "x"); $1 = t[1] * s (t[2] ? "x" t[2] : ""); print }' |
 		{ if [ "$cfg" = debug ] || [ "$cfg" = 64k ]; then awk -v skip="$DEBUG_SKIP" '$2 !~ skip'; else cat; fi } |
