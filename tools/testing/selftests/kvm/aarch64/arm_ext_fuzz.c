@@ -1022,6 +1022,7 @@ static void iteration(unsigned int iter, struct worker *workers, struct worker *
 	struct fvm f = { .iter = iter, .gic_fd = -1, .dist_base = UNDEF_ADDR };
 	unsigned int i;
 	bool dead;
+	int err;
 
 	mw->f = &f;
 	mw->tid = MAX_THREADS;
@@ -1089,9 +1090,13 @@ static void iteration(unsigned int iter, struct worker *workers, struct worker *
 		workers[i].rng = rng_seed(iter, i);
 	}
 	WRITE_ONCE(kick_stop, 0);
-	for (i = 0; i < nr_threads; i++)
-		pthread_create(&workers[i].th, NULL, worker_fn, &workers[i]);
-	pthread_create(&k.th, NULL, kicker_fn, &k);
+	for (i = 0; i < nr_threads; i++) {
+		err = pthread_create(&workers[i].th, NULL, worker_fn, &workers[i]);
+		TEST_ASSERT(!err, "iteration %u: worker %u: pthread_create: %s", iter, i,
+			    strerror(err));
+	}
+	err = pthread_create(&k.th, NULL, kicker_fn, &k);
+	TEST_ASSERT(!err, "iteration %u: kicker: pthread_create: %s", iter, strerror(err));
 	for (i = 0; i < nr_threads; i++)
 		pthread_join(workers[i].th, NULL);
 	WRITE_ONCE(kick_stop, 1);
