@@ -22,8 +22,11 @@
  * devices/arm-vgic-v3.rst); some cheap invariants are checked too (a
  * second GIC or a duplicate vCPU id is refused, PARKED follows the last
  * PARK/UNPARK, CHECK_EXTENSION is consistent, the distributor address
- * reads back, GICR_TYPER has the affinity asked for...).  A failure prints
- * the seed, the iteration, the thread, the operation and its arguments.
+ * reads back, GICR_TYPER has the affinity asked for, the thread's
+ * TPIDR_EL0 is still its own...).  A failure prints the seed, the
+ * iteration, the thread, the operation and its arguments; so does a crash
+ * of the fuzzer itself (a signal handler that mends a broken thread
+ * pointer first).
  * Every few iterations a tiny VM is run to GUEST_DONE to check the host.
  *
  * The seed (-s, printed at the start) drives everything: each thread draws
@@ -42,7 +45,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include <linux/kvm_arm_ext.h>
@@ -915,12 +920,32 @@ static enum op pick_op(u64 r)
 	return OP_CHECK_EXT;
 }
 
+/*
+ * The fuzzer's threads and their thread pointers: a crash (SIGSEGV,
+ * SIGBUS...) reports the thread's TPIDR_EL0 if it is not the one the
+ * thread started with, and where in the replay and the program it was.
+ */
+static struct known_thread {
+	pid_t tid;
+	u64 tp;
+	struct worker *w;
+} known[MAX_THREADS + 2];
+
+static void known_thread(unsigned int slot, struct worker *w)
+{
+	known[slot].tp = read_sysreg(tpidr_el0);
+	known[slot].w = w;
+	WRITE_ONCE(known[slot].tid, syscall(SYS_gettid));
+}
+
 static void *worker_fn(void *arg)
 {
 	struct worker *w = arg;
-	u64 r[5];
+	u64 r[5], tp, now;
 	unsigned int j;
 
+	known_thread(w->tid, w);
+	tp = known[w->tid].tp;
 	for (w->opno = 0; w->opno < nr_ops; w->opno++) {
 		w->op = pick_op(rnd(&w->rng));
 		for (j = 0; j < ARRAY_SIZE(r); j++)
@@ -930,12 +955,46 @@ static void *worker_fn(void *arg)
 		if (w->op == OP_RUN && w->opno < nr_ops / 4)
 			continue;
 		do_op(w, w->op, r);
+		/* The host thread's TLS pointer is not the guest's */
+		now = read_sysreg(tpidr_el0);
+		if (now != tp) {
+			write_sysreg(tp, tpidr_el0);
+			FAIL(w, "TPIDR_EL0 0x%lx after the operation, was 0x%lx", now, tp);
+		}
 	}
 	return NULL;
 }
 
 static void no_op(int sig)
 {
+}
+
+static void crash_report(int sig, siginfo_t *si, void *uc_)
+{
+	u64 tp = read_sysreg(tpidr_el0);
+	pid_t me = syscall(SYS_gettid);
+	struct known_thread *k = NULL;
+	ucontext_t *uc = uc_;
+	struct worker *w;
+	unsigned int i;
+
+	/* Mend the thread pointer first: printf and errno go through it */
+	for (i = 0; i < ARRAY_SIZE(known); i++)
+		if (READ_ONCE(known[i].tid) == me)
+			k = &known[i];
+	if (k && k->tp != tp)
+		write_sysreg(k->tp, tpidr_el0);
+	printf("# signal %d at pc 0x%llx lr 0x%llx, address %p; seed %lu\n", sig,
+	       uc->uc_mcontext.pc, uc->uc_mcontext.regs[30], si->si_addr, seed);
+	if (k && k->tp != tp)
+		printf("# TPIDR_EL0 of thread %d was 0x%lx, not 0x%lx\n", me, tp, k->tp);
+	w = k ? k->w : NULL;
+	if (w && w->f)
+		printf("# iteration %u thread %u op #%u %s(%s)\n", w->f->iter, w->tid,
+		       w->opno, op_name[w->op], w->args);
+	fflush(stdout);
+	signal(sig, SIG_DFL);
+	raise(sig);
 }
 
 struct kicker {
@@ -949,6 +1008,7 @@ static void *kicker_fn(void *arg)
 	struct kicker *k = arg;
 	unsigned int i;
 
+	known_thread(MAX_THREADS + 1, NULL);
 	while (!READ_ONCE(kick_stop)) {
 		usleep(KICK_US);
 		for (i = 0; i < nr_threads; i++)
@@ -1004,10 +1064,16 @@ static void health_check(struct worker *w)
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
 	struct ucall uc;
+	u64 tp;
 
 	w->op = OP_HEALTH;
 	vm = vm_create_with_one_vcpu(&vcpu, guest_done);
 	vcpu_run(vcpu);
+	tp = read_sysreg(tpidr_el0);
+	if (tp != known[MAX_THREADS].tp) {
+		write_sysreg(known[MAX_THREADS].tp, tpidr_el0);
+		FAIL(w, "TPIDR_EL0 0x%lx after KVM_RUN, was 0x%lx", tp, known[MAX_THREADS].tp);
+	}
 	CHECK(w, get_ucall(vcpu, &uc) == UCALL_DONE, "the host is not healthy: exit %s",
 	      exit_reason_str(vcpu->run->exit_reason));
 	kvm_vm_free(vm);
@@ -1092,11 +1158,11 @@ static void iteration(unsigned int iter, struct worker *workers, struct worker *
 	WRITE_ONCE(kick_stop, 0);
 	for (i = 0; i < nr_threads; i++) {
 		err = pthread_create(&workers[i].th, NULL, worker_fn, &workers[i]);
-		TEST_ASSERT(!err, "iteration %u: worker %u: pthread_create: %s", iter, i,
+		TEST_ASSERT(!err, "VM %u: worker %u: pthread_create: %s", iter, i,
 			    strerror(err));
 	}
 	err = pthread_create(&k.th, NULL, kicker_fn, &k);
-	TEST_ASSERT(!err, "iteration %u: kicker: pthread_create: %s", iter, strerror(err));
+	TEST_ASSERT(!err, "VM %u: kicker: pthread_create: %s", iter, strerror(err));
 	for (i = 0; i < nr_threads; i++)
 		pthread_join(workers[i].th, NULL);
 	WRITE_ONCE(kick_stop, 1);
@@ -1166,6 +1232,10 @@ static void help(const char *name, int status)
 
 int main(int argc, char *argv[])
 {
+	static const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
+	struct sigaction crash = {
+		.sa_sigaction = crash_report, .sa_flags = SA_SIGINFO | SA_NODEFER,
+	};
 	unsigned int iters = 150, secs = 0, iter, i, op, e;
 	struct worker *workers, mw = { 0 };
 	struct stats *sum;
@@ -1220,6 +1290,9 @@ int main(int argc, char *argv[])
 	page_size = getpagesize();
 	vgic_scale_raise_nofile(max_ids + 16);
 	sigaction(SIGUSR1, &(struct sigaction){ .sa_handler = no_op }, NULL);
+	for (i = 0; i < ARRAY_SIZE(fatal); i++)
+		sigaction(fatal[i], &crash, NULL);
+	known_thread(MAX_THREADS, &mw);
 
 	ksft_print_header();
 	ksft_set_plan(1);
