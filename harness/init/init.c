@@ -6,16 +6,19 @@
  * /kvmx/tests (one per line: "<timeout-seconds>[x<attempts>] <name> <argv0>
  * [args...]", argv0 relative to /kvmx/bin, '#' starts a comment).  A test
  * given attempts (timing-sensitive ones under TCG) runs again after a
- * failure, up to that many times; the verdict notes the attempts taken.  Each test runs in
- * its own process group with its output relayed to the console as TAP
- * comments ("# ..."); the top-level TAP lines are this program's verdicts:
- * exit 0 is "ok", exit 4 (KSFT_SKIP) is "ok ... # SKIP", anything else,
- * a signal or the timeout is "not ok".  On a kernel with kmemleak, the
- * objects that boot left unreferenced are forgotten before the first test
- * and the heap is scanned after the last one: what it reports (the
- * "kmemleak: N new suspected memory leaks" line and each object's
- * backtrace) goes to the console.  Finally the kernel log is dumped
- * between markers and the machine is powered off.
+ * failure, up to that many times; the verdict notes the attempts taken.
+ * Each test runs in its own process group with its output relayed to the
+ * console as TAP comments ("# ..."); the top-level TAP lines are this
+ * program's verdicts: exit 0 is "ok", exit 4 (KSFT_SKIP) is "ok ... #
+ * SKIP", anything else, a signal or the timeout is "not ok"; so is a test
+ * that passed but left VMs behind (five seconds after its exit, KVM's
+ * debugfs has more VM directories than before it started: a reference to
+ * a VM leaked).  On a kernel with kmemleak, the objects that boot left
+ * unreferenced are forgotten before the first test and the heap is
+ * scanned after the last one: what it reports (the "kmemleak: N new
+ * suspected memory leaks" line and each object's backtrace) goes to the
+ * console.  Finally the kernel log is dumped between markers and the
+ * machine is powered off.
  *
  * Before the first test it creates a VM and keeps it open, unless the
  * kernel command line says kvmx.keepvm=0: KVM turns its preempt notifiers
@@ -29,6 +32,7 @@
  * Static, no dependencies beyond libc.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -124,6 +128,23 @@ static void keep_a_vm(void)
 		say("# init: KVM_CREATE_VM: %s\n", strerror(errno));
 	else
 		say("# init: one VM kept open for the run (kvmx.keepvm=0: none)\n");
+}
+
+/* VMs alive: KVM's debugfs directories, "<pid>-<fd>"; -1 without debugfs */
+static int vms_alive(void)
+{
+	DIR *d = opendir("/sys/kernel/debug/kvm");
+	struct dirent *e;
+	int n = 0, pid, fd;
+	char c;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (sscanf(e->d_name, "%d-%d%c", &pid, &fd, &c) == 2)
+			n++;
+	closedir(d);
+	return n;
 }
 
 /* Relay the child's output line by line as TAP comments. */
@@ -293,7 +314,7 @@ int main(void)
 	keep_a_vm();
 	while (fgets(line, sizeof(line), list)) {
 		char *name, *tok, *save, *x, path[512];
-		int timeout, attempts = 1, attempt, argc = 0, st;
+		int timeout, attempts = 1, attempt, argc = 0, st, before, after, wait;
 		double t = 0;
 
 		if (line[0] == '#' || strspn(line, " \t\n") == strlen(line))
@@ -317,6 +338,7 @@ int main(void)
 			snprintf(path, sizeof(path), "%s/%s", BIN_DIR, argv[0]);
 			argv[0] = path;
 		}
+		before = vms_alive();
 		for (attempt = 1; ; attempt++) {
 			say("# === %s (timeout %ds, attempt %d of %d)\n", name,
 			    timeout, attempt, attempts);
@@ -326,7 +348,15 @@ int main(void)
 			     (WEXITSTATUS(st) == 0 || WEXITSTATUS(st) == KSFT_SKIP)))
 				break;
 		}
-		if (st == -1) {
+		/* A dead process's files are closed in the background */
+		for (wait = 0; (after = vms_alive()) > before && wait < 50; wait++)
+			usleep(100000);
+		if (after > before && st >= 0 && WIFEXITED(st) &&
+		    (WEXITSTATUS(st) == 0 || WEXITSTATUS(st) == KSFT_SKIP)) {
+			say("not ok %d - %s # %d VMs outlived the test time=%.2fs\n", n, name,
+			    after - before, t);
+			fail++;
+		} else if (st == -1) {
 			say("not ok %d - %s # TIMEOUT after %ds\n", n, name, timeout);
 			fail++;
 		} else if (st == -2) {
