@@ -19,8 +19,8 @@
  *    a VM costs one bus registration per region, whatever its size;
  *  - an access is dispatched in O(1): the offset in the region gives the
  *    slot, the slot the vCPU, whose own redistributor iodev then handles
- *    the access exactly as upstream does.  A slot without a vCPU, or an
- *    access crossing two slots, is not handled here and exits to
+ *    the access with the usual register tables.  A slot without a vCPU,
+ *    or an access crossing two slots, is not handled here and exits to
  *    userspace, as it did when no device covered it.
  *
  * Locking: slot tables and the registration state change with
