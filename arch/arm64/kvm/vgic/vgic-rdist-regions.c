@@ -39,6 +39,14 @@
 #include "vgic.h"
 #include "vgic-mmio.h"
 
+/*
+ * What the vCPU limit may not outgrow: KVM_IRQ_LINE names a vCPU with the
+ * 12 bits of its VCPU and VCPU2 fields, and a region's size (frames times
+ * KVM_VGIC_V3_REDIST_SIZE) is computed in int.
+ */
+static_assert(KVM_MAX_VCPUS <= (KVM_ARM_IRQ_VCPU_MASK + 1) * (KVM_ARM_IRQ_VCPU2_MASK + 1));
+static_assert((u64)KVM_MAX_VCPUS * KVM_VGIC_V3_REDIST_SIZE <= INT_MAX);
+
 static struct vgic_redist_region *to_rdreg(struct kvm_io_device *dev)
 {
 	return container_of(dev, struct vgic_redist_region, dev);
