@@ -205,7 +205,7 @@ void vgic_rdist_region_detach(struct kvm_vcpu *vcpu)
 }
 
 /**
- * vgic_rdist_vcpu_postcreate() - Give a new vCPU the frame it may have missed.
+ * kvm_vgic_vcpu_postcreate() - Give a new vCPU the frame it may have missed.
  * @vcpu:	the vCPU, just made visible in the VM's vCPU array
  *
  * A vCPU looks for a free slot in kvm_vgic_vcpu_init(), before it is in
@@ -217,7 +217,7 @@ void vgic_rdist_region_detach(struct kvm_vcpu *vcpu)
  * vCPU its slot.  An error here (the legacy region growing past the IPA)
  * leaves the vCPU without a frame, which the first KVM_RUN reports.
  */
-void vgic_rdist_vcpu_postcreate(struct kvm_vcpu *vcpu)
+void kvm_vgic_vcpu_postcreate(struct kvm_vcpu *vcpu)
 {
 	struct kvm *kvm = vcpu->kvm;
 
