@@ -45,6 +45,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cpulist.h"
+
 #define MAX_CPUS	4096
 #define RDIST_FRAME	(2 * 65536)	/* GICv3: RD_base + SGI_base */
 
@@ -156,33 +158,6 @@ static void gic_facts(void)
 	}
 }
 
-/* "0-3,8" style list of the CPUs set in @set; returns how many. */
-static int list_str(const unsigned char *set, char *out, size_t size)
-{
-	int i = 0, count = 0, len = 0;
-
-	out[0] = '\0';
-	while (i < MAX_CPUS) {
-		int j;
-
-		if (!set[i]) {
-			i++;
-			continue;
-		}
-		for (j = i; j + 1 < MAX_CPUS && set[j + 1]; j++)
-			;
-		count += j - i + 1;
-		if ((size_t)len < size)
-			len += snprintf(out + len, size - len, "%s%d", len ? "," : "", i);
-		if (j > i && (size_t)len < size)
-			len += snprintf(out + len, size - len, "-%d", j);
-		i = j + 1;
-	}
-	if (!len)
-		snprintf(out, size, "none");
-	return count;
-}
-
 /* Parse a kernel cpu list file ("0-3,8") into @set; returns how many. */
 static int parse_list(const char *s, unsigned char *set)
 {
@@ -215,7 +190,7 @@ static void cpus_facts(unsigned char *online)
 		snprintf(p, sizeof(p), "/sys/devices/system/cpu/%s", what[i]);
 		read_line(p, buf, sizeof(buf));
 		n[i] = parse_list(buf, i == 1 ? online : set);
-		list_str(i == 1 ? online : set, out[i], sizeof(out[i]));
+		cpu_list_str(i == 1 ? online : set, MAX_CPUS, out[i], sizeof(out[i]));
 	}
 	printf("L2: cpus present=%s/%d online=%s/%d possible=%s/%d\n",
 	       out[0], n[0], out[1], n[1], out[2], n[2]);

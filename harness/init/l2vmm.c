@@ -47,6 +47,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cpulist.h"
+
 #define QEMU		"/usr/bin/qemu-system-aarch64"
 #define KERNEL		"/kvmx/l2/Image"
 #define INITRD		"/kvmx/l2/initrd"
@@ -159,30 +161,6 @@ static void parse_cpu_list(const char *s, unsigned char *set)
 	}
 }
 
-static void list_str(const unsigned char *set, char *out, size_t size)
-{
-	int i = 0, len = 0;
-
-	out[0] = '\0';
-	while (i < MAX_CPUS) {
-		int j;
-
-		if (!set[i]) {
-			i++;
-			continue;
-		}
-		for (j = i; j + 1 < MAX_CPUS && set[j + 1]; j++)
-			;
-		if ((size_t)len < size)
-			len += snprintf(out + len, size - len, "%s%d", len ? "," : "", i);
-		if (j > i && (size_t)len < size)
-			len += snprintf(out + len, size - len, "-%d", j);
-		i = j + 1;
-	}
-	if (!len)
-		snprintf(out, size, "none");
-}
-
 static void parse_line(struct facts *f, const char *l)
 {
 	static const char *const splat[] = {
@@ -254,7 +232,7 @@ static void check(const struct facts *f, const char *what)
 	unsigned long long start = 0, frames0;
 	int i, k, bad = failures;
 
-	list_str(o.want, want, sizeof(want));
+	cpu_list_str(o.want, MAX_CPUS, want, sizeof(want));
 	if (f->regions < 1) {
 		fail("%s: no GICv3 node in the guest's device tree", what);
 		return;
