@@ -104,6 +104,13 @@ static void setup(void)
 		say("# chdir /tmp: %s\n", strerror(errno));
 }
 
+/* A run_one() status that is a pass: exit 0, or KSFT_SKIP */
+static int passed(int st)
+{
+	return st >= 0 && WIFEXITED(st) &&
+	       (WEXITSTATUS(st) == 0 || WEXITSTATUS(st) == KSFT_SKIP);
+}
+
 /* See the header: one VM for the whole run, its fd not inherited. */
 static void keep_a_vm(void)
 {
@@ -343,16 +350,13 @@ int main(void)
 			say("# === %s (timeout %ds, attempt %d of %d)\n", name,
 			    timeout, attempt, attempts);
 			st = run_one(argv, timeout, &t);
-			if (attempt == attempts ||
-			    (st >= 0 && WIFEXITED(st) &&
-			     (WEXITSTATUS(st) == 0 || WEXITSTATUS(st) == KSFT_SKIP)))
+			if (attempt == attempts || passed(st))
 				break;
 		}
 		/* A dead process's files are closed in the background */
 		for (wait = 0; (after = vms_alive()) > before && wait < 50; wait++)
 			usleep(100000);
-		if (after > before && st >= 0 && WIFEXITED(st) &&
-		    (WEXITSTATUS(st) == 0 || WEXITSTATUS(st) == KSFT_SKIP)) {
+		if (after > before && passed(st)) {
 			say("not ok %d - %s # %d VMs outlived the test time=%.2fs\n", n, name,
 			    after - before, t);
 			fail++;

@@ -938,14 +938,24 @@ static void known_thread(unsigned int slot, struct worker *w)
 	WRITE_ONCE(known[slot].tid, syscall(SYS_gettid));
 }
 
+/* The thread's TLS pointer is its own after @what, not another's or the guest's */
+static void check_own_tp(struct worker *w, const char *what)
+{
+	u64 tp = known[w->tid].tp, now = read_sysreg(tpidr_el0);
+
+	if (now != tp) {
+		write_sysreg(tp, tpidr_el0);
+		FAIL(w, "TPIDR_EL0 0x%lx after %s, was 0x%lx", now, what, tp);
+	}
+}
+
 static void *worker_fn(void *arg)
 {
 	struct worker *w = arg;
-	u64 r[5], tp, now;
+	u64 r[5];
 	unsigned int j;
 
 	known_thread(w->tid, w);
-	tp = known[w->tid].tp;
 	for (w->opno = 0; w->opno < nr_ops; w->opno++) {
 		w->op = pick_op(rnd(&w->rng));
 		for (j = 0; j < ARRAY_SIZE(r); j++)
@@ -955,12 +965,7 @@ static void *worker_fn(void *arg)
 		if (w->op == OP_RUN && w->opno < nr_ops / 4)
 			continue;
 		do_op(w, w->op, r);
-		/* The host thread's TLS pointer is not the guest's */
-		now = read_sysreg(tpidr_el0);
-		if (now != tp) {
-			write_sysreg(tp, tpidr_el0);
-			FAIL(w, "TPIDR_EL0 0x%lx after the operation, was 0x%lx", now, tp);
-		}
+		check_own_tp(w, "the operation");
 	}
 	return NULL;
 }
@@ -1064,16 +1069,11 @@ static void health_check(struct worker *w)
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
 	struct ucall uc;
-	u64 tp;
 
 	w->op = OP_HEALTH;
 	vm = vm_create_with_one_vcpu(&vcpu, guest_done);
 	vcpu_run(vcpu);
-	tp = read_sysreg(tpidr_el0);
-	if (tp != known[MAX_THREADS].tp) {
-		write_sysreg(known[MAX_THREADS].tp, tpidr_el0);
-		FAIL(w, "TPIDR_EL0 0x%lx after KVM_RUN, was 0x%lx", tp, known[MAX_THREADS].tp);
-	}
+	check_own_tp(w, "KVM_RUN");
 	CHECK(w, get_ucall(vcpu, &uc) == UCALL_DONE, "the host is not healthy: exit %s",
 	      exit_reason_str(vcpu->run->exit_reason));
 	kvm_vm_free(vm);
@@ -1237,7 +1237,7 @@ int main(int argc, char *argv[])
 		.sa_sigaction = crash_report, .sa_flags = SA_SIGINFO | SA_NODEFER,
 	};
 	unsigned int iters = 150, secs = 0, iter, i, op, e;
-	struct worker *workers, mw = { 0 };
+	struct worker *workers, mw = { .tid = MAX_THREADS };
 	struct stats *sum;
 	u64 t0, elapsed;
 	int opt;
