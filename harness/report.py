@@ -24,7 +24,11 @@ Verdicts:
    patched kernel (same file and expression, and message for TEST_FAIL: a
    hook patch may move it by a line), and the allow-list must name it with
    its 6.12 reason: then it is reported as "fails on both" (skipped, the
-   reason shown), else it is a failure;
+   reason shown), else it is a failure.  A test that fails now and then on
+   both kernels (an emulator's timing) may pass on vanilla and fail on the
+   patched kernel by chance: that is a failure unless the allow-list names
+   it as flaky at one assertion ("flaky@file.c:line") and the patched
+   kernel failed at exactly that assertion (then skipped, reason shown);
  - the project's own tests pass on the patched kernel and pass or skip
    (never fail) on vanilla;
  - real-VMM tests (tests/real-vmm.list: Debian's QEMU boots a Linux guest
@@ -76,12 +80,13 @@ def read_list(name):
 
 
 def read_allow_list():
-    """[(test, run glob, reason)] of harness/tests/allow-list.
+    """[(test, run glob, flaky-at or None, reason)] of harness/tests/allow-list.
 
-    Each line: "<test> <run-glob> <reason...>"; '#' starts a comment.  An
-    entry lets an upstream test fail, with that reason, in the runs its
-    glob matches: on a run with no vanilla twin, or failing alike on both
-    kernels.
+    Each line: "<test> <run-glob> [flaky@<file>:<line>] <reason...>"; '#'
+    starts a comment.  An entry lets an upstream test fail, with that
+    reason, in the runs its glob matches: on a run with no vanilla twin, or
+    failing alike on both kernels; a flaky@ entry also when it passed on
+    vanilla, if the patched kernel failed at that assertion.
     """
     entries = []
     with open(os.path.join(HARNESS, 'tests', 'allow-list')) as f:
@@ -90,17 +95,30 @@ def read_allow_list():
             if not line or line.startswith('#'):
                 continue
             w = line.split(None, 2)
-            if len(w) < 3:
-                sys.exit('allow-list:%d: want "<test> <run-glob> <reason>"' % n)
-            entries.append(tuple(w))
+            flaky = None
+            if len(w) == 3 and w[2].startswith('flaky@'):
+                at, _, w[2] = w[2].partition(' ')
+                flaky = at[len('flaky@'):]
+            if len(w) < 3 or not w[2] or flaky == '':
+                sys.exit('allow-list:%d: want "<test> <run-glob> '
+                         '[flaky@<file>:<line>] <reason>"' % n)
+            entries.append((w[0], w[1], flaky, w[2]))
     return entries
 
 
 def allowed(entries, test, run):
     """The allow-list's reason for test failing on run, or None."""
-    for t, glob, reason in entries:
+    for t, glob, _, reason in entries:
         if t == test and fnmatch.fnmatchcase(run, glob):
             return reason
+    return None
+
+
+def flaky(entries, test, run, at):
+    """The reason when test is allow-listed as flaky on run at exactly at."""
+    for t, glob, flaky_at, reason in entries:
+        if t == test and fnmatch.fnmatchcase(run, glob):
+            return reason if flaky_at and at and str(at) == flaky_at else None
     return None
 
 
@@ -294,8 +312,16 @@ def main():
                         (p, '' if p in ('PASS', 'SKIP') else ' (no comparison)'))
                 continue
             if v == 'PASS':
-                verdict(name, 'PASS' if p == 'PASS' else 'FAIL',
-                        'vanilla PASS, patched %s' % p)
+                pa = failed_at(r['run'], t)
+                why = None if p == 'PASS' else flaky(allow, t, r['run'], pa)
+                if why:
+                    verdict(name, 'SKIP', 'vanilla PASS, patched %s at %s: flaky on '
+                            'both kernels, allow-listed: %s' % (p, pa, why))
+                    both.append('%s (%s: vanilla PASS, patched %s at %s; flaky, '
+                                'allow-listed: %s)' % (t, r['run'], p, pa, why))
+                else:
+                    verdict(name, 'PASS' if p == 'PASS' else 'FAIL',
+                            'vanilla PASS, patched %s%s' % (p, ' at ' + pa if pa else ''))
             elif v == 'SKIP':
                 verdict(name, 'PASS' if p in ('PASS', 'SKIP') else 'FAIL',
                         'vanilla SKIP, patched %s' % p)
