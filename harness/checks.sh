@@ -4,10 +4,13 @@
 # ("name<TAB>PASS|FAIL<TAB>detail"):
 #  - series: the exported series applies with git am to the base and gives
 #    exactly the tested tree;
-#  - checkpatch: checkpatch.pl --strict over every patch of that series;
 #  - w1-sparse: arch/arm64/kvm and virt/kvm built with W=1 C=2; no warning
 #    in a file the project adds, none in a file it patches that the same
-#    build of the base does not give too.
+#    build of the base does not give too;
+#  - commit-NN, one per commit of that series: it builds on the commits
+#    before it (harness/bisect.sh: the KVM objects with W=1, the KVM
+#    selftests, as the commit touches them) and checkpatch.pl --strict
+#    finds nothing in it.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -46,25 +49,18 @@ fi
 # The base is a source package without git history, so checkpatch cannot
 # look up the commit a Fixes: tag names (UNKNOWN_COMMIT_ID: "Unknown commit
 # id"); the tag's form is still checked.
-cp_fail=0
+declare -A cp_ok
 for m in "$BUILD"/series/patches/0*.patch; do
 	case $m in */0000-*) continue ;; esac
-	if ! (cd "$spdx" && PATH=$spdx/bin:$PATH perl scripts/checkpatch.pl --strict \
+	cl=$logs/checkpatch-$(basename "$m").log
+	if (cd "$spdx" && PATH=$spdx/bin:$PATH perl scripts/checkpatch.pl --strict \
 		--no-signoff --ignore UNKNOWN_COMMIT_ID --root="$spdx" --summary-file \
-		--no-color "$m") \
-		>"$logs/checkpatch-$(basename "$m").log" 2>&1 ||
-	   grep -q 'CHECK\|WARNING' "$logs/checkpatch-$(basename "$m").log"; then
-		cp_fail=$((cp_fail + 1))
-		sed 's/^/  /' "$logs/checkpatch-$(basename "$m").log" >&2
+		--no-color "$m") >"$cl" 2>&1 && ! grep -q 'CHECK\|WARNING' "$cl"; then
+		cp_ok[$m]=1
+	else
+		sed 's/^/  /' "$cl" >&2
 	fi
 done
-if [ ! -e "$BUILD/series/patches" ]; then
-	res checkpatch FAIL "no series to check"
-elif [ $cp_fail = 0 ]; then
-	res checkpatch PASS "checkpatch --strict clean"
-else
-	res checkpatch FAIL "$cp_fail patches with checkpatch findings (see $logs)"
-fi
 
 # W=1 and sparse over the KVM objects, patched and base.
 warnings() {	# TREE -> "file: message" lines, no line numbers
@@ -98,3 +94,24 @@ elif [ -n "$new" ]; then
 else
 	res w1-sparse PASS "no new W=1/sparse warning ($(wc -l <"$base_w") in the base, all upstream)"
 fi
+
+# Every commit of the series builds on the ones before it, and is
+# checkpatch clean: one verdict per commit.
+KVMX_BASE_W=$base_w "$HARNESS/bisect.sh" "$logs/bisect.tsv" >"$logs/bisect.log" 2>&1
+n=0
+for m in "$BUILD"/series/patches/0*.patch; do
+	case $m in */0000-*) continue ;; esac
+	n=$((n + 1))
+	nn=$(printf '%02d' $n)
+	subj=$(sed -n 's/^Subject: \[PATCH[^]]*\] //p' "$m" | head -1 | cut -c1-60)
+	b=$(awk -F'\t' -v n="$nn" '$1 == n' "$logs/bisect.tsv")
+	bv=$(cut -f2 <<<"$b")
+	bd=$(cut -f3 <<<"$b")
+	cp=${cp_ok[$m]:+checkpatch clean}
+	if [ "$bv" = PASS ] && [ -n "$cp" ]; then
+		res "commit-$nn" PASS "$subj: builds ($bd), $cp"
+	else
+		res "commit-$nn" FAIL "$subj: ${bd:-not built (see $logs/bisect.log)}; ${cp:-checkpatch findings: $logs/checkpatch-$(basename "$m").log}"
+	fi
+done
+[ $n -gt 0 ] || res commits FAIL "no exported series (see $logs/series.log)"

@@ -4,7 +4,11 @@
 #
 # Each quilt patch in patches/ becomes one commit; the new files a patch
 # brings are listed in patches/new-files ("<patch> <path>" per line) and are
-# added by that commit, so every step of the series is complete.  The
+# added by that commit.  A new file that grows with later patches has a
+# line "<patch> <path> <diff>" for each of them: patches/grow/<diff> is what
+# that patch adds to the file (a diff of the file alone), and the file the
+# first patch adds is the final one with those diffs taken back; every
+# step of the series is complete and builds (harness/bisect.sh).  The
 # result, with a cover letter from patches/cover-letter, lands in
 # build/series/.  With --verify, the series is applied with git am to the
 # pristine base files and every file it touches is compared with the
@@ -28,16 +32,40 @@ map=$P/new-files
 [ -f "$map" ] || : >"$map"
 errors=0
 for f in "${newfiles[@]}"; do
-	n=$(awk -v f="$f" '$2 == f' "$map" | wc -l)
-	[ "$n" = 1 ] || { log "patches/new-files: $f is listed $n times (want 1)"; errors=1; }
+	n=$(awk -v f="$f" '$2 == f && NF == 2' "$map" | wc -l)
+	[ "$n" = 1 ] || { log "patches/new-files: $f is added $n times (want 1)"; errors=1; }
 done
-while read -r p f; do
+while read -r p f d; do
 	case "$p" in ''|'#'*) continue ;; esac
 	printf '%s\n' "${series[@]}" | grep -qxF "$p" ||
 		{ log "patches/new-files: $p is not in patches/series"; errors=1; }
 	[ -f "$KVMX_TOP/$f" ] || { log "patches/new-files: no file $f"; errors=1; }
+	[ -z "$d" ] || [ -f "$P/grow/$d" ] || { log "patches/new-files: no patches/grow/$d"; errors=1; }
 done <"$map"
 [ $errors = 0 ] || die "patches/new-files does not match the tree"
+
+# The stages of the files that grow: stage/<patch>/<path> is the file as
+# <patch> leaves it, from the final file back, one grow diff at a time.
+stage=$out/stages
+rm -rf "$stage"
+grown=$(awk 'NF == 3 {print $2}' "$map" | sort -u)
+for f in $grown; do
+	cur=$(mktemp)
+	cp "$KVMX_TOP/$f" "$cur"
+	for ((i = ${#series[@]} - 1; i >= 0; i--)); do
+		p=${series[$i]}
+		d=$(awk -v p="$p" -v f="$f" '$1 == p && $2 == f && NF == 3 {print $3}' "$map")
+		a=$(awk -v p="$p" -v f="$f" '$1 == p && $2 == f && NF == 2' "$map")
+		if [ -n "$d" ] || [ -n "$a" ]; then
+			mkdir -p "$stage/$p/$(dirname "$f")"
+			cp "$cur" "$stage/$p/$f"
+		fi
+		[ -n "$d" ] || continue
+		patch -s -R -f --no-backup-if-mismatch "$cur" "$P/grow/$d" >/dev/null ||
+			die "patches/grow/$d does not take back from $f as $p leaves it"
+	done
+	rm -f "$cur"
+done
 
 # Files the series touches, taken from the pristine base.
 touched=$(for p in "${series[@]}"; do sed -n 's|^+++ b/\([^\t]*\).*|\1|p; s|^--- a/\([^\t]*\).*|\1|p' "$P/$p"; done | sort -u)
@@ -62,7 +90,11 @@ for p in "${series[@]}"; do
 	git -C "$g" apply --index "$P/$p" || die "$p does not apply to the base"
 	awk -v p="$p" '$1 == p {print $2}' "$map" | while read -r f; do
 		mkdir -p "$g/$(dirname "$f")"
-		cp "$KVMX_TOP/$f" "$g/$f"
+		if [ -f "$stage/$p/$f" ]; then
+			cp "$stage/$p/$f" "$g/$f"
+		else
+			cp "$KVMX_TOP/$f" "$g/$f"
+		fi
 		git -C "$g" add "$f"
 	done
 	printf '%s\n\n%s\n' "$subj" "$body" |
@@ -92,7 +124,7 @@ git -C "$v" -c user.name=v -c user.email=v@localhost am -q "${mails[@]}" ||
 	die "the exported series does not git am onto the base"
 patched=$(src_dir patched)
 bad=0
-for f in $touched $(awk '{print $2}' "$map"); do
+for f in $touched $(awk '{print $2}' "$map" | sort -u); do
 	cmp -s "$v/$f" "$patched/$f" || { log "differs from the tested tree: $f"; bad=1; }
 done
 [ $bad = 0 ] || die "the exported series is not the tested tree"
