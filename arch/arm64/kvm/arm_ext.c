@@ -3,8 +3,8 @@
  * arm_ext.c - entry points of the KVM/arm64 scalability extension.
  *
  * Owns the extension's capabilities (KVM_CHECK_EXTENSION) and the dispatch
- * of its VM and vCPU ioctls, all declared in include/uapi/linux/kvm_arm_ext.h.  The
- * work is done by the file that owns each feature: mpidr_user.c for the
+ * of its VM and vCPU ioctls, all declared in include/uapi/linux/kvm_arm_ext.h.
+ * The work is done by the file that owns each feature: mpidr_user.c for the
  * user-defined topology, vcpu_park.c for parked vCPUs.  A VM's IPA size is
  * answered here: it is the VM's stage-2 input size, set at creation.
  */

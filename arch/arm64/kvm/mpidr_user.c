@@ -7,32 +7,24 @@
  * vCPUs at once with KVM_ARM_SET_MPIDRS, must be one the GIC can serve:
  * RES1 bit 31 set, U and the RES0 bits clear, Aff0 at most 15 (the reach
  * of an SGI target list) and Aff3 zero (the GIC's affinity routing here
- * ignores it), or -EINVAL, as for any bad register value.  Across the VM, affinities are unique
- * (-EEXIST) and MT is the same for every vCPU (-EINVAL): KVM_ARM_SET_MPIDRS
- * checks the VM as it would be after the call, KVM_SET_ONE_REG leaves that
- * to the VM's first KVM_RUN so that vCPUs can be renumbered one at a time.
+ * ignores it), or -EINVAL, as for any bad register value.  Across the
+ * VM, affinities are unique (-EEXIST) and MT is the same for every vCPU
+ * (-EINVAL): KVM_ARM_SET_MPIDRS checks the VM as it would be after the
+ * call, KVM_SET_ONE_REG leaves that to the VM's first KVM_RUN so that vCPUs
+ * can be renumbered one at a time.
  * Once the VM has run, MPIDRs are fixed (-EBUSY for any other value).
  *
  * Map.  SGI dispatch, PSCI (CPU_ON, AFFINITY_INFO), SPI routing (IROUTER)
- * and userspace redistributor access name a vCPU by its MPIDR.  Upstream
- * resolves that through a table indexed by the MPIDR bits that vary across
- * the VM, which must fit in a page: past ~1024 vCPUs with the default
- * layout, or with a sparse topology, every lookup scans all vCPUs.  Here
- * the map is an xarray indexed by the packed affinity
- * (Aff2 << 16 | Aff1 << 8 | Aff0), holding vCPU indices: a lookup walks at
- * most ceil(24 / XA_CHUNK_SHIFT) levels whatever the size of the VM or the
- * shape of its topology, and the map takes memory in proportion to the
- * vCPUs, dense or sparse.  It is built at the end of the VM's first run,
- * once nothing else of it can fail (which is where the VM-wide rules are
- * checked): a first run that fails leaves the MPIDRs settable.  It is
- * thrown away when a vCPU is created afterwards.  Before the first run,
- * userspace accesses to the GIC (a VMM restoring a VM names each
- * redistributor by MPIDR) get a provisional map, built on demand and
- * dropped whenever an MPIDR changes; where two vCPUs share an affinity it
- * finds the first, as a scan would.  Lookups are lockless (RCU) and a map
- * is freed only after a grace period, so a lookup that found it sees it
- * whole; building and destroying are serialised by
- * kvm->arch.config_lock.
+ * and userspace redistributor access name a vCPU by its MPIDR.  The map is
+ * an xarray indexed by the packed affinity (Aff2 << 16 | Aff1 << 8 | Aff0)
+ * holding vCPU indices: a lookup costs the same whatever the size of the VM
+ * or the shape of its topology.  It is built at the end of the VM's first
+ * run, once nothing else of it can fail, and thrown away when a vCPU is
+ * created afterwards.  Before the first run, userspace accesses to the GIC
+ * get a provisional map, built on demand and dropped whenever an MPIDR
+ * changes; where two vCPUs share an affinity it finds the first.  Lookups
+ * are lockless (RCU) and a map is freed only after a grace period;
+ * building and destroying are serialised by kvm->arch.config_lock.
  */
 
 #include <linux/kvm_host.h>

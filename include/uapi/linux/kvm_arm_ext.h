@@ -5,8 +5,8 @@
  * Capabilities, ioctls and structures a VMM uses on top of <linux/kvm.h>:
  * user-defined vCPU topology (batch MPIDR setting), vCPU hotplug (parked
  * vCPUs), reading back a VM's IPA size, and telling that the GICv3
- * redistributor regions are those of the extension.  Semantics and errors are in
- * Documentation/virt/kvm/arm-scalability.rst.
+ * redistributor regions are those of the extension.  Semantics and errors
+ * are in Documentation/virt/kvm/arm-scalability.rst.
  *
  * The capability and ioctl numbers are provisional: capabilities live in a
  * range of their own, far above the generic ones, and the ioctls use KVMIO

@@ -2,26 +2,14 @@
 /*
  * vgic-rdist-regions.c - GICv3 redistributor regions on the MMIO bus.
  *
- * Upstream puts every vCPU's redistributor on KVM_MMIO_BUS as a device of
- * its own: a VM cannot have more vCPUs than the bus has room for
- * (NR_IOBUS_DEVS), and every vCPU creation copies the bus and waits for an
- * SRCU grace period.  This file owns the bus side of redistributor regions
- * instead:
- *
- *  - each region has a slot table: slot i holds the vCPU whose
- *    redistributor frames (RD_base and SGI_base, KVM_VGIC_V3_REDIST_SIZE
- *    together) sit at base + i * KVM_VGIC_V3_REDIST_SIZE;
- *  - a vCPU takes the lowest free slot when it is given its
- *    redistributor (vgic_register_redist_iodev()), which no longer
- *    touches the bus; a vCPU whose creation fails gives its slot back;
- *  - the whole region is one bus device, registered when the vgic's
- *    resources are mapped at the first KVM_RUN, once every vCPU exists:
- *    a VM costs one bus registration per region, whatever its size;
- *  - an access is dispatched in O(1): the offset in the region gives the
- *    slot, the slot the vCPU, whose own redistributor iodev then handles
- *    the access with the usual register tables.  A slot without a vCPU,
- *    or an access crossing two slots, is not handled here and exits to
- *    userspace, as it did when no device covered it.
+ * Owns each region's slot table (slot i holds the vCPU whose redistributor
+ * frames sit at base + i * KVM_VGIC_V3_REDIST_SIZE), the giving and taking
+ * back of slots as vCPUs are created and destroyed (a vCPU takes the lowest
+ * free slot), and the region's single MMIO bus device, registered when the
+ * vgic's resources are mapped at the first KVM_RUN.  An access goes in O(1)
+ * from its offset to the slot's vCPU, whose redistributor iodev handles it;
+ * a slot without a vCPU, or an access crossing two slots, exits to
+ * userspace.
  *
  * Locking: slot tables and the registration state change with
  * kvm->slots_lock held (and kvm->arch.config_lock for attaching, which
