@@ -135,8 +135,8 @@ static unsigned int fail_nth_left(void)
  * (Documentation/virt/kvm/arm-scalability.rst, "Hardening"): -ENOMEM, and
  * for the first KVM_RUN also -EFAULT, which is what KVM answers when the
  * page of guest memory the guest touches cannot be faulted in (the VMM's
- * memory, allocated by get_user_pages() at the stage-2 fault), as in
- * Linux 6.12.  Any other errno fails the test, with the step and the
+ * memory, allocated by get_user_pages() at the stage-2 fault), as
+ * without the extension.  Any other errno fails the test, with the step and the
  * fault point.
  */
 #define ERRNO_BIT(e)	BIT_ULL(e)
@@ -448,7 +448,7 @@ static void run_vcpu(struct kvm_vcpu *vcpu, u64 want)
 }
 
 /*
- * Steps after which 6.12 may leave the VM unusable but destroyable (a GIC
+ * Steps after which KVM may leave the VM unusable but destroyable (a GIC
  * created but no device fd: the retry gets -EEXIST; a first KVM_RUN that
  * failed in the vgic's resource mapping: kvm_vm_dead(), -EIO from then on)
  * are swept on scratch VMs, one per fault point.

@@ -13,9 +13,9 @@
  *    memslot (-EFAULT), the distributor, the legacy redistributor region,
  *    a redistributor region and an ITS (-E2BIG); the same object ending
  *    exactly at the top is accepted;
- *  - the legacy region grows with each new vCPU as in 6.12: a vCPU whose
- *    frame crosses the top is created, and the first KVM_RUN fails with
- *    -EINVAL.
+ *  - the legacy region grows with each new vCPU, as it always did: a vCPU
+ *    whose frame crosses the top is created, and the first KVM_RUN fails
+ *    with -EINVAL.
  * A VM one bit larger than the limit, or smaller than 32 bits, is refused
  * with -EINVAL.
  */
@@ -215,7 +215,7 @@ static void test_gic_frames(unsigned int ipa)
 
 /*
  * The legacy region set before the vCPUs, with room for two: a third vCPU,
- * whose frame crosses the top, is created as in 6.12, the region stays
+ * whose frame crosses the top, is created as it always was, the region stays
  * where it was set, and the first KVM_RUN fails with -EINVAL.
  */
 static void test_legacy_growth(unsigned int ipa)

@@ -289,7 +289,7 @@ static int lowest_free_fd(void)
 /*
  * A vCPU whose creation fails after it was given a redistributor (no fd
  * left).  With the extension it gives its slot back and the next vCPU takes
- * it, leaving the region's last slot empty; Linux 6.12 keeps the failed
+ * it, leaving the region's last slot empty; without it KVM keeps the failed
  * vCPU's slot taken and empty, and the next vCPU takes the following one.
  * Either way the empty slot exits to userspace, the vCPU's slot reports
  * Last, and the VM runs.
@@ -301,7 +301,7 @@ static void test_failed_vcpu_create(void)
 	struct ucall uc;
 	struct kvm_vm *vm;
 	u32 nr_irqs = NR_IRQS;
-	/* With the extension vCPU 2 sits in slot 2; on 6.12 in slot 3. */
+	/* With the extension vCPU 2 sits in slot 2; without it in slot 3. */
 	int taken = has_ext ? 2 : 3, empty = has_ext ? 3 : 2;
 	int gic, fd;
 	u64 typer;
