@@ -7,6 +7,8 @@
 #  - w1-sparse: arch/arm64/kvm and virt/kvm built with W=1 C=2; no warning
 #    in a file the project adds, none in a file it patches that the same
 #    build of the base does not give too;
+#  - maintainers: every file the series adds is covered by the KVM or
+#    KVM/arm64 MAINTAINERS entry (the series adds none of its own);
 #  - commit-NN, one per commit of that series: it builds on the commits
 #    before it (harness/bisect.sh: the KVM objects with W=1, the KVM
 #    selftests, as the commit touches them) and checkpatch.pl --strict
@@ -49,18 +51,35 @@ fi
 # The base is a source package without git history, so checkpatch cannot
 # look up the commit a Fixes: tag names (UNKNOWN_COMMIT_ID: "Unknown commit
 # id"); the tag's form is still checked.
+# FILE_PATH_CHANGES ("does MAINTAINERS need updating?") is asked of every
+# commit that adds a file.  The series adds no MAINTAINERS entry: the KVM
+# and KVM/arm64 entries cover its files.  That is checked instead, below:
+# get_maintainer.pl must name a KVM list for every file the series adds.
 declare -A cp_ok
 for m in "$BUILD"/series/patches/0*.patch; do
 	case $m in */0000-*) continue ;; esac
 	cl=$logs/checkpatch-$(basename "$m").log
 	if (cd "$spdx" && PATH=$spdx/bin:$PATH perl scripts/checkpatch.pl --strict \
-		--no-signoff --ignore UNKNOWN_COMMIT_ID --root="$spdx" --summary-file \
-		--no-color "$m") >"$cl" 2>&1 && ! grep -q 'CHECK\|WARNING' "$cl"; then
+		--no-signoff --ignore UNKNOWN_COMMIT_ID,FILE_PATH_CHANGES --root="$spdx" \
+		--summary-file --no-color "$m") >"$cl" 2>&1 && ! grep -q 'CHECK\|WARNING' "$cl"; then
 		cp_ok[$m]=1
 	else
 		sed 's/^/  /' "$cl" >&2
 	fi
 done
+# (a one-line patch adding the file: -f wants the file in the tree)
+uncovered=$(cd "$KVMX_TOP" && awk 'NF == 2 {print $2}' patches/new-files | sort -u |
+	while read -r f; do
+		printf -- '--- /dev/null\n+++ b/%s\n@@ -0,0 +1 @@\n+\n' "$f" >"$logs/new-file.patch"
+		(cd "$spdx" && perl scripts/get_maintainer.pl --no-git --no-git-fallback \
+			--no-rolestats "$logs/new-file.patch" 2>/dev/null) |
+			grep -qE 'kvm@vger\.kernel\.org|kvmarm@lists\.linux\.dev' || echo "$f"
+	done)
+if [ -z "$uncovered" ]; then
+	res maintainers PASS "every new file falls under the KVM or KVM/arm64 MAINTAINERS entry"
+else
+	res maintainers FAIL "no KVM MAINTAINERS entry covers: $(echo $uncovered)"
+fi
 
 # W=1 and sparse over the KVM objects, patched and base.
 warnings() {	# TREE -> "file: message" lines, no line numbers
