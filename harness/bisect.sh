@@ -63,9 +63,7 @@ for c in "${commits[@]}"; do
 		if make -C "$t" O="$obj" CROSS_COMPILE="$KCROSS" -j"$JOBS" -s W=1 \
 			arch/arm64/kvm/ virt/kvm/ >>"$l" 2>&1; then
 			new=$(python3 "$HARNESS/warnings.py" "$t" "$obj" "$l" |
-				comm -23 - "$base_w" | while IFS= read -r w; do
-					grep -qxF "${w%%: *}" <<<"$own" && printf '%s\n' "$w"
-				done)
+				new_warnings "$base_w" "$own")
 			if [ -n "$new" ]; then
 				res FAIL "new W=1 warnings: $(head -1 <<<"$new") ($l)"
 				continue

@@ -100,11 +100,7 @@ base_w=$BUILD/checks/w1-vanilla-$BASE_VERSION-$(sha256sum "$HARNESS/warnings.py"
 warnings patched >"$logs/w1-patched.txt"
 own=$( (cd "$KVMX_TOP" && git ls-files -co --exclude-standard -- arch include virt
 	sed -n 's|^+++ b/\([^\t]*\).*|\1|p' patches/*.patch 2>/dev/null) | sort -u)
-new=$(comm -23 "$logs/w1-patched.txt" "$base_w" |
-	while IFS= read -r w; do
-		f=${w%%: *}
-		printf '%s\n' "$own" | grep -qxF "$f" && printf '%s\n' "$w"
-	done)
+new=$(new_warnings "$base_w" "$own" <"$logs/w1-patched.txt")
 if [ ! -f "$(src_dir patched)/.kvmx-obj/check/arch/arm64/kvm/built-in.a" ]; then
 	res w1-sparse FAIL "the W=1 C=2 build failed: $logs/w1-patched.log"
 elif [ -n "$new" ]; then

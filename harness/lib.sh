@@ -26,6 +26,14 @@ fi
 src_dir() { echo "$BUILD/src/$1"; }
 obj_dir() { echo "$BUILD/src/$1/.kvmx-obj/$2"; }	# tree, config: same depth in every tree, so ccache is shared
 st_dir() { echo "$BUILD/selftests/$1"; }
+# new_warnings BASE OWN: the "path: message" lines on stdin (sorted, as
+# harness/warnings.py prints them) that the file BASE does not have, in a
+# file that OWN (one path per line) names.
+new_warnings() {
+	comm -23 - "$1" | while IFS= read -r w; do
+		grep -qxF "${w%%: *}" <<<"$2" && printf '%s\n' "$w"
+	done
+}
 log() { printf '[kvmx %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf '[kvmx] error: %s\n' "$*" >&2; exit 1; }
 

@@ -106,20 +106,24 @@ def read_allow_list():
     return entries
 
 
+def entry(entries, test, run):
+    """The first allow-list entry for test on run, or None."""
+    for e in entries:
+        if e[0] == test and fnmatch.fnmatchcase(run, e[1]):
+            return e
+    return None
+
+
 def allowed(entries, test, run):
     """The allow-list's reason for test failing on run, or None."""
-    for t, glob, _, reason in entries:
-        if t == test and fnmatch.fnmatchcase(run, glob):
-            return reason
-    return None
+    e = entry(entries, test, run)
+    return e[3] if e else None
 
 
 def flaky(entries, test, run, at):
     """The reason when test is allow-listed as flaky on run at exactly at."""
-    for t, glob, flaky_at, reason in entries:
-        if t == test and fnmatch.fnmatchcase(run, glob):
-            return reason if flaky_at and at and str(at) == flaky_at else None
-    return None
+    e = entry(entries, test, run)
+    return e[3] if e and e[2] and at and str(at) == e[2] else None
 
 
 ASSERT_AT = re.compile(r'^#\s+(\S+\.[ch]):(\d+):\s*(.*)$')
