@@ -8,7 +8,8 @@ set -euo pipefail
 PKGS=(gcc make gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm
       quilt flex bison bc libssl-dev libelf-dev cpio ccache sparse python3
       xz-utils perl git rsync file python3-matplotlib python3-ply
-      python3-git)	# python3-git: checkpatch's SPDX check (scripts/spdxcheck.py)
+      python3-git	# python3-git: checkpatch's SPDX check (scripts/spdxcheck.py)
+      meson ninja-build dpkg-dev pkgconf)	# the project's QEMU (harness/qemu.sh)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -49,3 +49,40 @@ phase() {
 	log "$name: $(($(date +%s) - t0))s (rc=$rc)"
 	return $rc
 }
+
+# private_apt DIR < SOURCES: an apt configuration of its own in DIR (arm64
+# as the only architecture, its own lists, cache and an empty dpkg status;
+# the sources.list lines on stdin) and APT_CONFIG exported to use it: the
+# system's apt sources, lists and dpkg architectures are left alone.
+private_apt() {
+	local d=$1
+	mkdir -p "$d/lists/partial" "$d/cache/archives/partial" \
+		"$d/etc/apt.conf.d" "$d/etc/preferences.d" "$d/etc/sources.list.d"
+	[ -f "$d/status" ] || : >"$d/status"
+	cat >"$d/etc/sources.list"
+	cat >"$d/apt.conf" <<-EOF
+	Dir::State "$d";
+	Dir::State::Lists "$d/lists";
+	Dir::State::status "$d/status";
+	Dir::Cache "$d/cache";
+	Dir::Etc::SourceList "$d/etc/sources.list";
+	Dir::Etc::SourceParts "$d/etc/sources.list.d";
+	Dir::Etc::Parts "$d/etc/apt.conf.d";
+	Dir::Etc::Preferences "$d/etc/preferences";
+	Dir::Etc::PreferencesParts "$d/etc/preferences.d";
+	APT::Architecture "arm64";
+	APT::Architectures { "arm64"; };
+	APT::Sandbox::User "root";
+	Acquire::Languages "none";
+	EOF
+	export APT_CONFIG=$d/apt.conf
+}
+
+# apt-get update of the configuration private_apt exported, once per run.
+private_apt_updated=
+private_apt_update() {
+	[ -n "$private_apt_updated" ] && return
+	log "apt-get update (private lists: ${APT_CONFIG%/apt.conf})"
+	apt-get update -qq >/dev/null
+	private_apt_updated=1
+}

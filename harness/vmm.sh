@@ -34,40 +34,15 @@ update=0
 [ "${1:-}" = --update ] && update=1
 
 apt_conf() {
-	mkdir -p "$APTD/lists/partial" "$APTD/cache/archives/partial" \
-		"$APTD/etc/apt.conf.d" "$APTD/etc/preferences.d" "$APTD/etc/sources.list.d"
-	[ -f "$APTD/status" ] || : >"$APTD/status"
 	local kr=/usr/share/keyrings/debian-archive-keyring.gpg
-	cat >"$APTD/etc/sources.list" <<-EOF
+
+	private_apt "$APTD" <<-EOF
 	deb [arch=arm64 signed-by=$kr] http://deb.debian.org/debian bookworm main
 	deb [arch=arm64 signed-by=$kr] http://deb.debian.org/debian bookworm-updates main
 	deb [arch=arm64 signed-by=$kr] http://deb.debian.org/debian-security bookworm-security main
 	EOF
-	cat >"$APTD/apt.conf" <<-EOF
-	Dir::State "$APTD";
-	Dir::State::Lists "$APTD/lists";
-	Dir::State::status "$APTD/status";
-	Dir::Cache "$APTD/cache";
-	Dir::Etc::SourceList "$APTD/etc/sources.list";
-	Dir::Etc::SourceParts "$APTD/etc/sources.list.d";
-	Dir::Etc::Parts "$APTD/etc/apt.conf.d";
-	Dir::Etc::Preferences "$APTD/etc/preferences";
-	Dir::Etc::PreferencesParts "$APTD/etc/preferences.d";
-	APT::Architecture "arm64";
-	APT::Architectures { "arm64"; };
-	APT::Sandbox::User "root";
-	Acquire::Languages "none";
-	EOF
-	export APT_CONFIG=$APTD/apt.conf
 }
 
-apt_updated=
-apt_update() {
-	[ -n "$apt_updated" ] && return
-	log "apt-get update (arm64, private lists in $APTD)"
-	apt-get update -qq >/dev/null
-	apt_updated=1
-}
 
 # fetch PKG [VERSION]: the .deb into $DEBS; prints its file name.
 fetch() {
@@ -146,7 +121,7 @@ mkdir -p "$DEBS" "$V/unpack"
 apt_conf
 
 if [ $update = 1 ]; then
-	apt_update
+	private_apt_update
 	cand=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
 		--no-breaks --no-replaces --no-enhances qemu-system-arm 2>/dev/null |
 		grep -v '^ ' | grep -E '^(qemu-system-arm|lib.*|zlib1g)$' | sort -u)
@@ -192,7 +167,7 @@ while read -r pkg ver sum; do
 	[ -f "$DEBS/$(pool_name "$pkg" "$ver")" ] || want+=("$pkg:arm64=$ver")
 done <"$LOCK"
 if [ ${#want[@]} -gt 0 ]; then
-	apt_update
+	private_apt_update
 	log "apt-get download: ${#want[@]} packages"
 	(cd "$DEBS" && apt-get download -qq "${want[@]}" >/dev/null 2>&1) ||
 		log "apt-get download of the pinned set failed: fetching one by one"
@@ -205,7 +180,7 @@ while read -r pkg ver sum; do
 	case $pkg in '#'*|'') continue ;; esac
 	f=$(pool_name "$pkg" "$ver")
 	if [ ! -f "$DEBS/$f" ] || [ "$(sha256sum "$DEBS/$f" | cut -d' ' -f1)" != "$sum" ]; then
-		apt_update
+		private_apt_update
 		if ! f=$(fetch "$pkg" "$ver"); then
 			log "WARNING: $pkg $ver is not offered; using the newest (harness/vmm.sh --update pins it)"
 			f=$(fetch "$pkg") || die "apt-get download $pkg failed"
