@@ -14,7 +14,8 @@ set -euo pipefail
 out=$BUILD/l2
 mkdir -p "$out"
 for prog in l2init l2vmm; do
-	"${CROSS}gcc" -static -O2 -Wall -Wextra -Werror -o "$out/$prog" "$HARNESS/init/$prog.c"
+	"${CROSS}gcc" -static -O2 -Wall -Wextra -Werror -idirafter "$KVMX_TOP/include/uapi" \
+		-o "$out/$prog" "$HARNESS/init/$prog.c"
 done
 gen=$BUILD/tools/gen_init_cpio
 if [ ! -x "$gen" ]; then

@@ -7,11 +7,15 @@
 # such as /kvmx/probe) go into the image.  A list that runs /kvmx/l2vmm
 # (the real-VMM tests) also gets Debian's QEMU and its libraries at their
 # Debian paths (build/vmm/root), the L2 guest kernel and its initramfs
-# (/kvmx/l2/Image, /kvmx/l2/initrd): see harness/build-l2.sh.
+# (/kvmx/l2/Image, /kvmx/l2/initrd): see harness/build-l2.sh.  A list that
+# names the project's QEMU (/kvmx/qemu/qemu-system-aarch64, vmm/qemu,
+# harness/qemu.sh) gets it as well.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 list=${1:?usage: mkinitrd.sh LIST OUT}
+KVMX_QEMU=/kvmx/qemu/qemu-system-aarch64
+qemu_bin=${KVMX_QEMU_BIN:-$BUILD/qemu/out/qemu-system-aarch64}	# KVMX_QEMU_BIN: another build
 out=${2:?usage: mkinitrd.sh LIST OUT}
 gen=$BUILD/tools/gen_init_cpio
 if [ ! -x "$gen" ]; then
@@ -52,6 +56,13 @@ trap 'rm -f "$spec"' EXIT
 		[ -x "$BUILD/vmm/root/usr/bin/qemu-system-aarch64" ] ||
 			die "$list runs the real-VMM tests: no QEMU in $BUILD/vmm/root (harness/vmm.sh)"
 		echo "file /kvmx/l2vmm $l2/l2vmm 0755 0 0"
+		# The project's QEMU (harness/qemu.sh), for the lists that name it
+		if grep -v '^[[:space:]]*\(#\|$\)' "$list" | grep -q "$KVMX_QEMU"; then
+			[ -x "$qemu_bin" ] ||
+				die "$list runs the project's QEMU: no $qemu_bin (harness/qemu.sh)"
+			echo "dir ${KVMX_QEMU%/*} 0755 0 0"
+			echo "file $KVMX_QEMU $qemu_bin 0755 0 0"
+		fi
 		echo "dir /kvmx/l2 0755 0 0"
 		echo "file /kvmx/l2/Image $l2/Image 0644 0 0"
 		echo "file /kvmx/l2/initrd $l2/initrd 0644 0 0"

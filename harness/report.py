@@ -31,6 +31,10 @@ Verdicts:
    kernel failed at exactly that assertion (then skipped, reason shown);
  - the project's own tests pass on the patched kernel and pass or skip
    (never fail) on vanilla;
+ - the project's QEMU tests (tests/qemu-ext.list: vmm/qemu's QEMU boots
+   the same guest) are the project's own: they pass on the patched kernel
+   and pass or skip on vanilla (where a case checks the refusal of what
+   needs the extension, or skips);
  - real-VMM tests (tests/real-vmm.list: Debian's QEMU boots a Linux guest
    in the nested host) follow the regression rule: each passes on the
    patched kernel, or fails on its vanilla twin too (then listed and
@@ -245,6 +249,7 @@ def main():
     project = read_list('project.list')
     allow = read_allow_list()
     real_vmm = read_list('real-vmm.list')
+    qemu_ext = read_list('qemu-ext.list')
     verdicts = []       # (check, PASS|FAIL|SKIP, detail)
 
     def verdict(name, ok, detail=''):
@@ -351,11 +356,12 @@ def main():
                 both.append('%s (%s: vanilla %s at %s, patched %s at %s%s)' %
                             (t, r['run'], v, va, p, pa,
                              '; allow-listed: ' + why if why else ''))
-        for t in project:
-            if given is not None and t not in given:
-                continue
-            p = result(r['run'], t)
-            verdict('project:%s:%s' % (r['run'], t), 'PASS' if p == 'PASS' else 'FAIL', p)
+        for kind, tests in (('project', project), ('qemu-ext', qemu_ext)):
+            for t in tests:
+                if given is not None and t not in given:
+                    continue
+                p = result(r['run'], t)
+                verdict('%s:%s:%s' % (kind, r['run'], t), 'PASS' if p == 'PASS' else 'FAIL', p)
         for t in real_vmm:
             if given is not None and t not in given:
                 continue
@@ -376,13 +382,14 @@ def main():
         if r['tree'] != 'vanilla':
             continue
         given = scheduled(r['run'])
-        for t in project:
-            if given is not None and t not in given:
-                continue
-            v = result(r['run'], t)
-            verdict('project-on-vanilla:%s:%s' % (r['run'], t),
-                    'PASS' if v in ('PASS', 'SKIP') else 'FAIL',
-                    'must pass or skip on vanilla, got %s' % v)
+        for kind, tests in (('project', project), ('qemu-ext', qemu_ext)):
+            for t in tests:
+                if given is not None and t not in given:
+                    continue
+                v = result(r['run'], t)
+                verdict('%s-on-vanilla:%s:%s' % (kind, r['run'], t),
+                        'PASS' if v in ('PASS', 'SKIP') else 'FAIL',
+                        'must pass or skip on vanilla, got %s' % v)
 
     checks = os.path.join(out, 'checks.tsv')
     if os.path.exists(checks):
@@ -396,7 +403,7 @@ def main():
     names = [r['run'] for r in runs]
     with open(os.path.join(out, 'results.md'), 'w') as f:
         f.write('| test | %s |\n|---|%s\n' % (' | '.join(names), '---|' * len(names)))
-        for t in upstream + project + real_vmm:
+        for t in upstream + project + real_vmm + qemu_ext:
             cells = []
             for n in names:
                 res, secs = parsed.get(n, {}).get(t, ('-', None, '', None))[:2]

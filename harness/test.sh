@@ -70,7 +70,12 @@ STALL_ARGS=${KVMX_STALL_ARGS:-rcupdate.rcu_cpu_stall_timeout=60}
 # the test time down; nVHE runs still boot 124 vCPUs (both redistributor
 # regions) and reset a VM.
 REAL_VMM=${KVMX_REAL_VMM:-1}
-REAL_VMM_NVHE_SKIP=${KVMX_REAL_VMM_NVHE_SKIP:-'^real-vmm-512'}
+REAL_VMM_NVHE_SKIP=${KVMX_REAL_VMM_NVHE_SKIP:-'^(real-vmm-512|qemu-ext-4096)'}
+# The project's QEMU (vmm/qemu, harness/qemu.sh) with the same guest
+# (harness/tests/qemu-ext.list) runs with the real-VMM tests, in full on
+# vanilla too: there each case checks that what needs the extension is
+# refused with a clear message, or skips, and that the rest is unchanged.
+QEMU_EXT=${KVMX_QEMU_EXT:-1}
 # The debug run's nested host has 4 CPUs (KVMX_DEBUG_SMP), so that the
 # race tests' threads really run at once under KASAN and lockdep; the
 # others have 2 (KVMX_SMP, default of boot.sh).
@@ -123,6 +128,9 @@ phase selftests-patched "$HARNESS/build-selftests.sh" patched ||
 if [ "$REAL_VMM" = 1 ] && { needs patched fast || needs vanilla fast; }; then
 	phase real-vmm-parts "$HARNESS/build-l2.sh" ||
 		fail "fetching QEMU or building the L2 guest failed"
+	if [ "$QEMU_EXT" = 1 ]; then
+		phase qemu-ext "$HARNESS/qemu.sh" || fail "building the project's QEMU failed"
+	fi
 fi
 
 if [ "${KVMX_NO_CHECKS:-0}" != 1 ]; then
@@ -158,6 +166,14 @@ boot_run() {
 			fi |
 				{ if [ -n "$only" ]; then
 					awk 'NR == FNR {f[$1]; next} $2 in f' "$only" -; else cat; fi }
+			if [ "$QEMU_EXT" = 1 ]; then
+				if [ "$mode" = nvhe ]; then
+					awk -v skip="$REAL_VMM_NVHE_SKIP" '/^[[:space:]]*(#|$)/ || $2 !~ skip' \
+						"$HARNESS/tests/qemu-ext.list"
+				else
+					cat "$HARNESS/tests/qemu-ext.list"
+				fi
+			fi
 		fi
 	} | grep -v '^[[:space:]]*\(#\|$\)' |
 		awk -v s=$scale '{ split($1, t, "x"); $1 = t[1] * s (t[2] ? "x" t[2] : ""); print }' |

@@ -11,12 +11,14 @@
  *   L2: gic regions=N                      (#redistributor-regions of the GIC node)
  *   L2: gic region I base=0x.. size=0x.. frames=F   (its reg, 128 KiB frames)
  *   L2: online cpuN ok|error=ERRNO time=S  (each CPU of l2.online=, via sysfs)
- *   L2: cpu N mpidr=0x.. dt=0x.. midr=0x.. rdist=0x.. region=I
+ *   L2: cpu N mpidr=0x.. dt=0x.. midr=0x.. rdist=0x.. region=I rd-mpidr=0x..
+ *          pkg=P cluster=C core=K
  *          (every online CPU: the MPIDR and MIDR it booted with, from the
  *          kernel's "Booting Linux on physical CPU" / "Booted secondary
  *          processor" lines, the reg of its device-tree node, MIDR_EL1
  *          from sysfs, and the redistributor the GIC driver found for it:
- *          "GICv3: CPUn: found redistributor MPIDR region I:ADDR")
+ *          "GICv3: CPUn: found redistributor MPIDR region I:ADDR"; its
+ *          topology/physical_package_id, cluster_id and core_id in sysfs)
  *   L2: cpus present=LIST/N online=LIST/N possible=LIST/N
  *   L2: splat: LINE                        (a kernel log line telling of a bug)
  *
@@ -24,7 +26,8 @@
  * through /sys/devices/system/cpu/cpuN/online; with the kernel's maxcpus=
  * the others stay offline but present); l2.ctl=1: after the facts, print
  * "L2: ready" and take commands, one a line, from the console: "online N"
- * (then the facts again), "reboot", "poweroff".  Without it, power off.
+ * and "offline N" (then the facts again; "L2: offline cpuN ok|error=..."),
+ * "reboot", "poweroff".  Without it, power off.
  * Before powering off or rebooting it prints "L2: done poweroff|reboot".
  *
  * Static, no dependencies beyond libc.
@@ -249,6 +252,16 @@ static void splats(const char *log)
 	done = len;
 }
 
+/* /sys/devices/system/cpu/cpuN/topology/@what, or -1 */
+static int topology(int cpu, const char *what)
+{
+	char p[128], v[32];
+
+	snprintf(p, sizeof(p), "/sys/devices/system/cpu/cpu%d/topology/%s", cpu, what);
+	read_line(p, v, sizeof(v));
+	return v[0] ? atoi(v) : -1;
+}
+
 static void cpu_facts(const unsigned char *online)
 {
 	int size = klogctl(10, NULL, 0), n, cpu;
@@ -281,8 +294,10 @@ static void cpu_facts(const unsigned char *online)
 		snprintf(p, sizeof(p),
 			 "/sys/devices/system/cpu/cpu%d/regs/identification/midr_el1", cpu);
 		read_line(p, midr, sizeof(midr));
-		printf("L2: cpu %d mpidr=0x%lx dt=0x%llx midr=%s rdist=0x%llx region=%d rd-mpidr=0x%lx\n",
-		       cpu, mpidr, dt, midr[0] ? midr : "?", rd, region, rd_mpidr);
+		printf("L2: cpu %d mpidr=0x%lx dt=0x%llx midr=%s rdist=0x%llx region=%d rd-mpidr=0x%lx pkg=%d cluster=%d core=%d\n",
+		       cpu, mpidr, dt, midr[0] ? midr : "?", rd, region, rd_mpidr,
+		       topology(cpu, "physical_package_id"), topology(cpu, "cluster_id"),
+		       topology(cpu, "core_id"));
 	}
 	free(log);
 }
@@ -296,22 +311,24 @@ static void facts(void)
 	fflush(stdout);
 }
 
-static void online_cpu(int cpu)
+/* Bring @cpu online (@on) or offline through sysfs */
+static void online_cpu(int cpu, int on)
 {
+	const char *what = on ? "online" : "offline";
 	char p[80];
 	double t = now();
 	int fd, err = 0;
 
 	snprintf(p, sizeof(p), "/sys/devices/system/cpu/cpu%d/online", cpu);
 	fd = open(p, O_WRONLY);
-	if (fd < 0 || write(fd, "1", 1) != 1)
+	if (fd < 0 || write(fd, on ? "1" : "0", 1) != 1)
 		err = errno;
 	if (fd >= 0)
 		close(fd);
 	if (err)
-		printf("L2: online cpu%d error=%s time=%.2f\n", cpu, strerror(err), now() - t);
+		printf("L2: %s cpu%d error=%s time=%.2f\n", what, cpu, strerror(err), now() - t);
 	else
-		printf("L2: online cpu%d ok time=%.2f\n", cpu, now() - t);
+		printf("L2: %s cpu%d ok time=%.2f\n", what, cpu, now() - t);
 	fflush(stdout);
 }
 
@@ -371,7 +388,7 @@ int main(void)
 
 		if (end == s)
 			break;
-		online_cpu(cpu);
+		online_cpu(cpu, 1);
 		s = *end == ',' ? end + 1 : end;
 	}
 	facts();
@@ -387,7 +404,10 @@ int main(void)
 		if (!fgets(line, sizeof(line), stdin))
 			finish(RB_POWER_OFF);
 		if (sscanf(line, "online %d", &cpu) == 1) {
-			online_cpu(cpu);
+			online_cpu(cpu, 1);
+			facts();
+		} else if (sscanf(line, "offline %d", &cpu) == 1) {
+			online_cpu(cpu, 0);
 			facts();
 		} else if (!strncmp(line, "reboot", 6)) {
 			finish(RB_AUTOBOOT);

@@ -5,7 +5,8 @@
  * boots the L2 guest (the vanilla 6.12 kernel of configs/guest.config and
  * the /init of l2init.c), relays what the guest prints and checks it.
  *
- *   l2vmm -n N [-b K] [-o LIST] [-r] [-s CPU] [-m MB] [-a ARGS]
+ *   l2vmm -n N [-b K] [-o LIST] [-r] [-s CPU] [-m MB] [-a ARGS] [-q QEMU]
+ *         [-x OPTS] [-p M] [-t S,C,K,T] [-H STEPS] [-V MSG] [-R]
  *     -n N     vCPUs (QEMU -smp N)
  *     -b K     CPUs the guest brings up at boot (its maxcpus=K; default N)
  *     -o LIST  CPUs the guest brings online through sysfs (l2.online=LIST)
@@ -18,16 +19,40 @@
  *              (not booted again) brings CPU online and keeps the others
  *     -m MB    guest memory (default 256)
  *     -a ARGS  more guest kernel arguments
+ *     -q QEMU  the QEMU binary (default: Debian's); the project's QEMU
+ *              (vmm/qemu) is /kvmx/qemu/qemu-system-aarch64
+ *     -x OPTS  more -machine options (e.g. vcpu-park=on)
+ *     -p M     -smp maxcpus=M: with KVM's parked vCPUs (KVM_CAP_ARM_VCPU_PARK)
+ *              the project's QEMU creates M vCPUs and parks those past N
+ *     -t S,C,K,T  -smp sockets=S,clusters=C,cores=K,threads=T; the guest's
+ *              sysfs topology of each online CPU must follow the cpu-map,
+ *              and with KVM_CAP_ARM_MPIDR_USER (and QEMU's mpidr-topology
+ *              not off) its MPIDR the topology's (Aff0 the thread with MT,
+ *              or the core; Aff1 the core or the cluster; Aff2 the rest)
+ *     -H STEPS after the boot, comma-separated: uK/pK QMP vcpu-unpark/
+ *              vcpu-park of vCPU K, which must succeed; UK/PK the same,
+ *              which QEMU must refuse; oK/fK the guest brings CPU K online/
+ *              offline, which must succeed; OK online, which the guest must
+ *              see fail (a parked vCPU: PSCI CPU_ON DENIED).  With -s, the
+ *              steps after a "/" run on the restored VM.
+ *     -V MSG   on a kernel without the scalability extension (no
+ *              KVM_CAP_ARM_VCPU_PARK on /dev/kvm), QEMU must refuse to start
+ *              this command line, saying MSG ("+" for a space: a test
+ *              list splits its lines at spaces): PASS if it does
+ *     -R       needs the scalability extension: SKIP (exit 4) without it
  *
- * PASS (exit 0) only if every boot shows: N CPUs present and possible; the
- * expected CPUs online (0..K-1 and LIST; after -s, CPU as well), none else;
- * #redistributor-regions 1, or 2 when N exceeds the first region's frames
- * (123 on QEMU 7.2's virt board); each online CPU booted with the default
- * MPIDR of its vCPU index (Aff0 = index[3:0], Aff1 = index[11:4], Aff2 =
- * index[19:12]), equal to its device-tree reg, and the GIC driver found its
- * redistributor, with that MPIDR in GICR_TYPER, in the region and at the
- * frame the index gives; no guest kernel splat.  Each phase's wall time is
- * printed ("l2vmm: ... s").
+ * PASS (exit 0) only if every boot shows: V CPUs present and possible (V =
+ * M with parked vCPUs, else N); the expected CPUs online (0..K-1 and LIST,
+ * and what the steps did; after -s, CPU as well), none else;
+ * #redistributor-regions 1 up to the first region's frames (123 on QEMU
+ * 7.2's virt board), 2 up to 512 more, then one more region per 512 (the
+ * project's QEMU), each past the first 64 MiB and none contiguous with the
+ * one before; each online CPU booted with the default MPIDR of its vCPU
+ * index (Aff0 = index[3:0], Aff1 = index[11:4], Aff2 = index[19:12]) or
+ * the topology's (-t), equal to its device-tree reg, and the GIC driver
+ * found its redistributor, with that MPIDR in GICR_TYPER, in the region and
+ * at the frame the index gives; no guest kernel splat.  Each phase's wall
+ * time is printed ("l2vmm: ... s").
  *
  * Static, no dependencies beyond libc.
  */
@@ -47,6 +72,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/ioctl.h>
+#include <linux/kvm.h>
+#include <linux/kvm_arm_ext.h>
+
 #include "cpulist.h"
 
 #define QEMU		"/usr/bin/qemu-system-aarch64"
@@ -55,8 +84,9 @@
 #define QMP_PATH	"/tmp/l2vmm-qmp"
 #define MIG_FILE	"/tmp/l2vmm.mig"
 #define MAX_CPUS	4096
-#define MAX_REGIONS	8
+#define MAX_REGIONS	16
 #define RDIST_FRAME	0x20000ULL
+#define MORE_FRAMES	512		/* frames of a region past the first */
 /*
  * QEMU answers QMP only once its main loop runs, after it has set up every
  * vCPU: over two minutes for 512 vCPUs in an nVHE nested host.  The test
@@ -114,6 +144,7 @@ struct facts {
 		unsigned long mpidr, rd_mpidr;
 		unsigned long long dt, rdist;
 		int region;
+		int pkg, cluster, core;
 	} cpu[512];
 	int errors;		/* "L2: online cpuN error=" lines */
 	int splats;
@@ -124,6 +155,7 @@ struct vm {
 	pid_t pid;
 	int in, out;		/* its stdin (the guest's console input), stdout+stderr */
 	int qin, qout;		/* QMP, or -1 */
+	int qstarted;		/* greeting read, capabilities negotiated */
 	char buf[16384];
 	size_t len;
 	int eof;
@@ -133,10 +165,44 @@ struct vm {
 };
 
 static struct {
-	int n, boot, mem, reboot, save;
-	const char *online, *append;
+	int n, boot, mem, reboot, save, max, ext, need_ext;
+	int topo[4];		/* sockets, clusters, cores, threads; [0] = 0: none */
+	const char *online, *append, *qemu, *machine, *steps, *refuse;
 	unsigned char want[MAX_CPUS];
-} o = { .n = 1, .boot = -1, .mem = 256, .save = -1, .online = "", .append = "" };
+} o = { .n = 1, .boot = -1, .mem = 256, .save = -1, .online = "", .append = "",
+	.qemu = QEMU, .machine = "" };
+
+/* -V: the refusal message was seen in QEMU's output */
+static int refused;
+/* A guest "online cpuN error=" that a step expects (-H OK), or -1 */
+static int online_error_ok = -1, online_error_seen;
+
+/* vCPUs QEMU creates: -smp maxcpus with parked vCPUs, else -smp cpus */
+static int nr_vcpus(void)
+{
+	return o.max && o.ext ? o.max : o.n;
+}
+
+/* The vCPUs get the MPIDRs of the -t topology (see the project's QEMU) */
+static int topology_mpidrs(void)
+{
+	if (!o.topo[0] || !o.ext || strstr(o.machine, "mpidr-topology=off"))
+		return 0;
+	return strstr(o.machine, "mpidr-topology=on") || o.topo[0] > 1 ||
+	       o.topo[1] > 1 || o.topo[3] > 1;
+}
+
+static unsigned long topology_mpidr(int i)
+{
+	int s = o.topo[0], c = o.topo[1], k = o.topo[2], t = o.topo[3];
+	unsigned long thread = i % t, core = i / t % k, cluster = i / (t * k) % c;
+	unsigned long socket = i / (t * k * c);
+
+	if (t > 1)
+		return 1UL << 24 | thread | core << 8 | (socket * c + cluster) << 16;
+	(void)s;
+	return core | cluster << 8 | socket << 16;
+}
 
 static unsigned long default_mpidr(int i)
 {
@@ -212,14 +278,25 @@ static void parse_line(struct facts *f, const char *l)
 	}
 	if (!strncmp(l, "cpu ", 4) && f->ncpu < (int)(sizeof(f->cpu) / sizeof(f->cpu[0]))) {
 		c = &f->cpu[f->ncpu];
-		if (sscanf(l, "cpu %d mpidr=%lx dt=%llx midr=%*s rdist=%llx region=%d rd-mpidr=%lx",
-			   &c->id, &c->mpidr, &c->dt, &c->rdist, &c->region, &c->rd_mpidr) == 6)
+		c->pkg = c->cluster = c->core = -2;
+		if (sscanf(l, "cpu %d mpidr=%lx dt=%llx midr=%*s rdist=%llx region=%d rd-mpidr=%lx pkg=%d cluster=%d core=%d",
+			   &c->id, &c->mpidr, &c->dt, &c->rdist, &c->region, &c->rd_mpidr,
+			   &c->pkg, &c->cluster, &c->core) >= 6)
 			f->ncpu++;
 		else
 			fail("cannot parse: %s", l);
 		return;
 	}
-	if (!strncmp(l, "online cpu", 10) && strstr(l, "error=")) {
+	if ((!strncmp(l, "online cpu", 10) || !strncmp(l, "offline cpu", 11)) &&
+	    strstr(l, "error=")) {
+		int cpu = -1;
+
+		sscanf(l, "online cpu%d", &cpu);
+		if (cpu >= 0 && cpu == online_error_ok) {
+			online_error_seen = 1;
+			say("guest, as expected: %s", l);
+			return;
+		}
 		f->errors++;
 		fail("guest: %s", l);
 	}
@@ -230,7 +307,7 @@ static void check(const struct facts *f, const char *what)
 {
 	char want[2048];
 	unsigned long long start = 0, frames0;
-	int i, k, bad = failures;
+	int i, k, bad = failures, nv = nr_vcpus();
 
 	cpu_list_str(o.want, MAX_CPUS, want, sizeof(want));
 	if (f->regions < 1) {
@@ -238,17 +315,25 @@ static void check(const struct facts *f, const char *what)
 		return;
 	}
 	frames0 = f->size[0] / RDIST_FRAME;
-	k = o.n > (int)frames0 ? 2 : 1;
+	k = nv <= (int)frames0 ? 1 : 2 + (nv - (int)frames0 - 1) / MORE_FRAMES;
 	if (f->regions != k)
 		fail("%s: #redistributor-regions=%d, want %d (%d vCPUs, %llu frames in region 0)",
-		     what, f->regions, k, o.n, frames0);
+		     what, f->regions, k, nv, frames0);
+	for (i = 1; i < f->regions && i < MAX_REGIONS; i++) {
+		if (f->size[i] != MORE_FRAMES * RDIST_FRAME)
+			fail("%s: redistributor region %d of 0x%llx bytes, want 0x%llx",
+			     what, i, f->size[i], MORE_FRAMES * RDIST_FRAME);
+		if (f->base[i] == f->base[i - 1] + f->size[i - 1])
+			fail("%s: redistributor region %d at 0x%llx follows region %d directly",
+			     what, i, f->base[i], i - 1);
+	}
 	if (!f->have_cpus) {
 		fail("%s: the guest printed no CPU facts", what);
 		return;
 	}
-	if (f->present != o.n || f->possible != o.n)
+	if (f->present != nv || f->possible != nv)
 		fail("%s: %d CPUs present, %d possible, want %d", what, f->present,
-		     f->possible, o.n);
+		     f->possible, nv);
 	if (strcmp(f->online, want))
 		fail("%s: online %s, want %s", what, f->online, want);
 	for (i = 0; i < MAX_CPUS; i++) {
@@ -265,12 +350,26 @@ static void check(const struct facts *f, const char *what)
 			fail("%s: no facts of CPU %d", what, i);
 			continue;
 		}
-		r = i < (int)frames0 ? 0 : 1;
-		start = r ? frames0 : 0;
-		rd = f->base[r] + (i - start) * RDIST_FRAME;
-		if (c->mpidr != default_mpidr(i) || c->dt != c->mpidr)
-			fail("%s: CPU %d booted with MPIDR 0x%lx (device tree 0x%llx), want 0x%lx",
-			     what, i, c->mpidr, c->dt, default_mpidr(i));
+		r = i < (int)frames0 ? 0 : 1 + (i - (int)frames0) / MORE_FRAMES;
+		start = r ? frames0 + (r - 1) * MORE_FRAMES : 0;
+		rd = f->base[r < MAX_REGIONS ? r : 0] + (i - start) * RDIST_FRAME;
+		{
+			unsigned long m = topology_mpidrs() ? topology_mpidr(i) : default_mpidr(i);
+
+			/* the guest prints MPIDR_EL1 & MPIDR_HWID_BITMASK: no MT */
+			m &= 0xff00ffffffUL;
+			if (c->mpidr != m || c->dt != c->mpidr)
+				fail("%s: CPU %d booted with MPIDR 0x%lx (device tree 0x%llx), want 0x%lx",
+				     what, i, c->mpidr, c->dt, m);
+		}
+		if (o.topo[0]) {
+			int t = o.topo[3], kk = o.topo[2], cl = o.topo[1];
+			int pkg = i / (t * kk * cl), cluster = i / (t * kk) % cl, core = i / t % kk;
+
+			if (c->pkg != pkg || c->cluster != cluster || c->core != core)
+				fail("%s: CPU %d: topology package %d cluster %d core %d, want %d %d %d",
+				     what, i, c->pkg, c->cluster, c->core, pkg, cluster, core);
+		}
 		if (c->region != r || c->rdist != rd || c->rd_mpidr != c->mpidr)
 			fail("%s: CPU %d: redistributor of MPIDR 0x%lx found in region %d at 0x%llx, want region %d at 0x%llx",
 			     what, i, c->rd_mpidr, c->region, c->rdist, r, rd);
@@ -282,7 +381,8 @@ static void check(const struct facts *f, const char *what)
 
 static int start_vm(struct vm *vm, int ctl, const char *incoming)
 {
-	char append[1024], smp[16], mem[16], *argv[64];
+	char append[1024], smp[128], mem[16], machine[256], *argv[64];
+	int qmp_on = o.save >= 0 || o.steps;
 	int in[2], out[2], argc = 0;
 	struct rlimit rl = { 65536, 65536 };
 
@@ -292,15 +392,26 @@ static int start_vm(struct vm *vm, int ctl, const char *incoming)
 	snprintf(append, sizeof(append),
 		 "console=ttyAMA0 loglevel=4 panic=-1 maxcpus=%d l2.online=%s%s %s",
 		 o.boot, o.online, ctl ? " l2.ctl=1" : "", o.append);
-	snprintf(smp, sizeof(smp), "%d", o.n);
+	{
+		int len = snprintf(smp, sizeof(smp), "cpus=%d", o.n);
+
+		if (o.max)
+			len += snprintf(smp + len, sizeof(smp) - len, ",maxcpus=%d", o.max);
+		if (o.topo[0])
+			snprintf(smp + len, sizeof(smp) - len,
+				 ",sockets=%d,clusters=%d,cores=%d,threads=%d",
+				 o.topo[0], o.topo[1], o.topo[2], o.topo[3]);
+	}
 	snprintf(mem, sizeof(mem), "%dM", o.mem);
-	argv[argc++] = QEMU;
+	snprintf(machine, sizeof(machine), "virt,gic-version=3,acpi=off%s%s",
+		 *o.machine ? "," : "", o.machine);
+	argv[argc++] = (char *)o.qemu;
 	argv[argc++] = "-nodefaults";
 	argv[argc++] = "-no-user-config";
 	argv[argc++] = "-display";
 	argv[argc++] = "none";
 	argv[argc++] = "-machine";
-	argv[argc++] = "virt,gic-version=3,acpi=off";	/* the guest boots with the DT */
+	argv[argc++] = machine;	/* acpi=off: the guest boots with the DT */
 	argv[argc++] = "-accel";
 	argv[argc++] = "kvm";
 	argv[argc++] = "-cpu";
@@ -320,7 +431,7 @@ static int start_vm(struct vm *vm, int ctl, const char *incoming)
 	if (!o.reboot) {
 		argv[argc++] = "-no-reboot";
 	}
-	if (o.save >= 0) {
+	if (qmp_on) {
 		argv[argc++] = "-chardev";
 		argv[argc++] = "pipe,id=qmp,path=" QMP_PATH;
 		argv[argc++] = "-mon";
@@ -395,6 +506,8 @@ static int wait_for(struct vm *vm, const char *until)
 			printf("l2> %s\n", vm->buf);
 			fflush(stdout);
 			parse_line(&vm->f, vm->buf);
+			if (o.refuse && strstr(vm->buf, o.refuse))
+				refused = 1;
 			hit = until && strstr(vm->buf, until);
 			vm->len -= nl + 1 - vm->buf;
 			memmove(vm->buf, nl + 1, vm->len);
@@ -449,6 +562,8 @@ static void send(struct vm *vm, const char *cmd)
  * One QMP command; @reply gets the line with its "return" or "error".
  * Events in between are printed.  Waits at most @secs.
  */
+static int qmp_error_ok;	/* an "error" answer is what the caller wants */
+
 static int qmp(struct vm *vm, const char *cmd, char *reply, size_t size, int secs)
 {
 	char *buf = vm->qbuf;
@@ -478,10 +593,14 @@ static int qmp(struct vm *vm, const char *cmd, char *reply, size_t size, int sec
 				reply[rl] = '\0';
 				len -= nl + 1 - buf;
 				memmove(buf, nl + 1, len);
-				if (strstr(reply, "\"error\""))
+				if (strstr(reply, "\"error\"") && qmp_error_ok) {
+					say("QMP, refused as expected: %s", reply);
+					ret = 1;
+				} else if (strstr(reply, "\"error\"")) {
 					fail("QMP %s: %s", cmd ? cmd : "greeting", reply);
-				else
+				} else {
 					ret = 0;
+				}
 				goto out;
 			}
 			if (strstr(buf, "\"event\""))
@@ -549,6 +668,8 @@ static int qmp_wait_status(struct vm *vm, const char *query, const char *key,
 	return -1;
 }
 
+static int qmp_start(struct vm *vm);
+
 /* Save the running VM to MIG_FILE with QEMU's migration, then stop that QEMU. */
 static int save_vm(struct vm *vm)
 {
@@ -557,8 +678,7 @@ static int save_vm(struct vm *vm)
 	struct stat st;
 
 	unlink(MIG_FILE);
-	if (qmp(vm, NULL, reply, sizeof(reply), QMP_SECS) ||
-	    qmp(vm, "{\"execute\": \"qmp_capabilities\"}\n", reply, sizeof(reply), QMP_SECS) ||
+	if (qmp_start(vm) ||
 	    qmp(vm, "{\"execute\": \"migrate-set-parameters\", \"arguments\": "
 		"{\"max-bandwidth\": 1099511627776}}\n", reply, sizeof(reply), QMP_SECS) ||
 	    qmp(vm, "{\"execute\": \"migrate\", \"arguments\": "
@@ -578,17 +698,105 @@ static int save_vm(struct vm *vm)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: l2vmm -n N [-b K] [-o LIST] [-r] [-s CPU] [-m MB] [-a ARGS]\n");
+	fprintf(stderr, "usage: l2vmm -n N [-b K] [-o LIST] [-r] [-s CPU] [-m MB] [-a ARGS] [-q QEMU]\n"
+		"             [-x OPTS] [-p M] [-t S,C,K,T] [-H STEPS] [-V MSG] [-R]\n");
 	exit(2);
+}
+
+/* Does the nested host's KVM have the scalability extension? */
+static int kvm_has_ext(void)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return 0;
+	r = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_ARM_VCPU_PARK);
+	close(fd);
+	return r > 0;
+}
+
+static int qmp_start(struct vm *vm)
+{
+	char reply[8192];
+
+	if (vm->qstarted)
+		return 0;
+	if (qmp(vm, NULL, reply, sizeof(reply), QMP_SECS) ||
+	    qmp(vm, "{\"execute\": \"qmp_capabilities\"}\n", reply, sizeof(reply), QMP_SECS))
+		return -1;
+	vm->qstarted = 1;
+	return 0;
+}
+
+/*
+ * Run the -H steps from @s up to a "/" or the end; returns where it
+ * stopped (past the "/"), or NULL on a failure that ends the test.
+ */
+static const char *run_steps(struct vm *vm, const char *s)
+{
+	while (*s && *s != '/') {
+		char op = *s, cmd[160], reply[8192];
+		char *end;
+		long cpu = strtol(s + 1, &end, 10);
+		int r;
+
+		if (end == s + 1 || cpu < 0 || cpu >= MAX_CPUS) {
+			fail("bad step at \"%s\"", s);
+			return NULL;
+		}
+		s = *end == ',' ? end + 1 : end;
+		switch (op) {
+		case 'u': case 'U': case 'p': case 'P':
+			if (qmp_start(vm))
+				return NULL;
+			snprintf(cmd, sizeof(cmd),
+				 "{\"execute\": \"vcpu-%s\", \"arguments\": {\"cpu-index\": %ld}}\n",
+				 op == 'u' || op == 'U' ? "unpark" : "park", cpu);
+			say("step %c%ld: QMP %.*s", op, cpu, (int)strlen(cmd) - 1, cmd);
+			qmp_error_ok = op == 'U' || op == 'P';
+			r = qmp(vm, cmd, reply, sizeof(reply), QMP_SECS);
+			qmp_error_ok = 0;
+			if (r < 0)
+				return NULL;
+			if (r == 0 && (op == 'U' || op == 'P'))
+				fail("QMP %.*s succeeded, want an error", (int)strlen(cmd) - 1, cmd);
+			break;
+		case 'o': case 'O': case 'f':
+			snprintf(cmd, sizeof(cmd), "%s %ld", op == 'f' ? "offline" : "online", cpu);
+			say("step %c%ld", op, cpu);
+			online_error_ok = op == 'O' ? cpu : -1;
+			online_error_seen = 0;
+			send(vm, cmd);
+			if (!wait_for(vm, "L2: ready")) {
+				fail("the guest did not answer \"%s\" (QEMU exited: %d)", cmd, vm_exit(vm));
+				return NULL;
+			}
+			online_error_ok = -1;
+			if (op == 'O' && !online_error_seen)
+				fail("the guest brought CPU %ld online, want a refusal", cpu);
+			if (op == 'o')
+				o.want[cpu] = 1;
+			if (op == 'f')
+				o.want[cpu] = 0;
+			snprintf(cmd, sizeof(cmd), "after step %c%ld", op, cpu);
+			check(&vm->f, cmd);
+			break;
+		default:
+			fail("bad step %c", op);
+			return NULL;
+		}
+	}
+	return *s == '/' ? s + 1 : s;
 }
 
 int main(int argc, char **argv)
 {
 	struct vm vm;
+	const char *steps;
 	int c, rc, i;
 
 	t0 = now();
-	while ((c = getopt(argc, argv, "n:b:o:rs:m:a:")) != -1) {
+	while ((c = getopt(argc, argv, "n:b:o:rs:m:a:q:x:p:t:H:V:R")) != -1) {
 		switch (c) {
 		case 'n': o.n = atoi(optarg); break;
 		case 'b': o.boot = atoi(optarg); break;
@@ -597,11 +805,38 @@ int main(int argc, char **argv)
 		case 's': o.save = atoi(optarg); break;
 		case 'm': o.mem = atoi(optarg); break;
 		case 'a': o.append = optarg; break;
+		case 'q': o.qemu = optarg; break;
+		case 'x': o.machine = optarg; break;
+		case 'p': o.max = atoi(optarg); break;
+		case 't':
+			if (sscanf(optarg, "%d,%d,%d,%d", &o.topo[0], &o.topo[1],
+				   &o.topo[2], &o.topo[3]) != 4 || o.topo[0] < 1 ||
+			    o.topo[1] < 1 || o.topo[2] < 1 || o.topo[3] < 1)
+				usage();
+			break;
+		case 'H': o.steps = optarg; break;
+		case 'V': {
+			char *m = strdup(optarg), *c;
+
+			for (c = m; c && *c; c++)
+				if (*c == '+')
+					*c = ' ';
+			o.refuse = m;
+			break;
+		}
+		case 'R': o.need_ext = 1; break;
 		default: usage();
 		}
 	}
-	if (o.n < 1 || o.n > MAX_CPUS || optind != argc || o.save >= o.n)
+	if (o.n < 1 || o.n > MAX_CPUS || optind != argc || o.save >= (o.max ? o.max : o.n) ||
+	    (o.max && (o.max < o.n || o.max > MAX_CPUS)))
 		usage();
+	o.ext = kvm_has_ext();
+	say("KVM %s the scalability extension", o.ext ? "has" : "lacks");
+	if (o.need_ext && !o.ext) {
+		say("SKIP: this test needs the scalability extension");
+		return 4;
+	}
 	if (o.boot < 0 || o.boot > o.n)
 		o.boot = o.n;
 	for (i = 0; i < o.boot; i++)
@@ -609,7 +844,22 @@ int main(int argc, char **argv)
 	parse_cpu_list(o.online, o.want);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (start_vm(&vm, o.reboot || o.save >= 0, NULL))
+	if (o.refuse && !o.ext) {
+		/* The command line needs the extension: QEMU must say so and stop */
+		if (start_vm(&vm, 0, NULL))
+			return 1;
+		rc = vm_exit(&vm);
+		if (!rc)
+			fail("QEMU started without the scalability extension (exit 0)");
+		if (!refused)
+			fail("QEMU did not say \"%s\"", o.refuse);
+		if (vm.f.boots)
+			fail("the guest booted");
+		say("%s: QEMU refused to start (exit %d), saying \"%s\"",
+		    failures ? "FAIL" : "PASS", rc, o.refuse);
+		return failures ? 1 : 0;
+	}
+	if (start_vm(&vm, o.reboot || o.save >= 0 || o.steps, NULL))
 		return 1;
 	if (!wait_for(&vm, "L2: facts")) {
 		fail("the guest did not get to its facts (QEMU exited: %d)", vm_exit(&vm));
@@ -617,6 +867,15 @@ int main(int argc, char **argv)
 	}
 	say("guest booted and reported (boot %d)", vm.f.boots);
 	check(&vm.f, o.reboot ? "first boot" : "boot");
+	steps = o.steps;
+	if (steps) {
+		wait_for(&vm, "L2: ready");
+		steps = run_steps(&vm, steps);
+		if (!steps)
+			return 1;
+		if (o.save < 0 && !o.reboot)
+			send(&vm, "poweroff");
+	}
 
 	if (o.reboot) {
 		wait_for(&vm, "L2: ready");
@@ -636,7 +895,8 @@ int main(int argc, char **argv)
 		struct facts before;
 		double t;
 
-		wait_for(&vm, "L2: ready");
+		if (!o.steps)
+			wait_for(&vm, "L2: ready");
 		before = vm.f;
 		if (save_vm(&vm))
 			return 1;
@@ -647,8 +907,7 @@ int main(int argc, char **argv)
 			return 1;
 		vm.f = before;
 		vm.f.boots = 0;
-		if (qmp(&vm, NULL, (char[256]){0}, 256, QMP_SECS) ||
-		    qmp(&vm, "{\"execute\": \"qmp_capabilities\"}\n", (char[256]){0}, 256, QMP_SECS) ||
+		if (qmp_start(&vm) ||
 		    qmp_wait_status(&vm, "{\"execute\": \"query-status\"}\n", "status",
 				    "running", QMP_SECS))
 			return 1;
@@ -667,6 +926,11 @@ int main(int argc, char **argv)
 		if (vm.f.boots)
 			fail("the guest booted again instead of going on from the saved state");
 		check(&vm.f, "restored VM");
+		if (steps && *steps) {
+			steps = run_steps(&vm, steps);
+			if (!steps)
+				return 1;
+		}
 		send(&vm, "poweroff");
 		unlink(MIG_FILE);
 	}
@@ -675,6 +939,6 @@ int main(int argc, char **argv)
 		fail("QEMU exit status %d", rc);
 	if (vm.f.splats)
 		fail("%d guest kernel splats", vm.f.splats);
-	say("%s: %d vCPUs, total %.2f s", failures ? "FAIL" : "PASS", o.n, now() - t0);
+	say("%s: %d vCPUs, total %.2f s", failures ? "FAIL" : "PASS", nr_vcpus(), now() - t0);
 	return failures ? 1 : 0;
 }
