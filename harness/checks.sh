@@ -12,7 +12,12 @@
 #  - commit-NN, one per commit of that series: it builds on the commits
 #    before it (harness/bisect.sh: the KVM objects with W=1, the KVM
 #    selftests, as the commit touches them) and checkpatch.pl --strict
-#    finds nothing in it.
+#    finds nothing in it;
+#  - qemu-NN, one per patch of the QEMU series (vmm/qemu/patches): QEMU's
+#    own scripts/checkpatch.pl finds nothing in it (but a new header under
+#    linux-headers/, which QEMU's MAINTAINERS covers by directory but
+#    checkpatch asks about all the same).  That the series applies without
+#    fuzz and builds is harness/qemu.sh's part.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -130,3 +135,31 @@ for m in "$BUILD"/series/patches/0*.patch; do
 	fi
 done
 [ $n -gt 0 ] || res commits FAIL "no exported series (see $logs/series.log)"
+
+# The QEMU series, with the checkpatch of the QEMU tree harness/qemu.sh
+# unpacked (Debian's source, the series applied).
+qsrc=$BUILD/qemu/src
+if [ ! -f "$qsrc/scripts/checkpatch.pl" ]; then
+	res qemu-series FAIL "no QEMU tree in $qsrc to check the series with (harness/qemu.sh)"
+else
+	n=0
+	for p in $(grep -v '^[[:space:]]*\(#\|$\)' "$KVMX_TOP/vmm/qemu/patches/series"); do
+		n=$((n + 1))
+		nn=$(printf '%02d' $n)
+		pf=$KVMX_TOP/vmm/qemu/patches/$p
+		cl=$logs/qemu-checkpatch-$p.log
+		(cd "$qsrc" && perl scripts/checkpatch.pl --no-color "$pf") >"$cl" 2>&1
+		# the files the patch adds outside linux-headers/
+		added=$(awk '/^diff --git / {f = substr($4, 3)} /^new file mode/ {print f}' "$pf" |
+			grep -v '^linux-headers/')
+		found=$(grep -E '^(ERROR|WARNING):' "$cl" |
+			{ if [ -z "$added" ]; then grep -v 'does MAINTAINERS need updating'; else cat; fi })
+		subj=$(sed -n 's/^Subject: \[PATCH[^]]*\] //p' "$pf" | head -1 | cut -c1-60)
+		if [ -z "$found" ] && grep -q '^total: 0 errors' "$cl"; then
+			res "qemu-$nn" PASS "$subj: QEMU's checkpatch clean"
+		else
+			res "qemu-$nn" FAIL "$subj: $(echo $found | cut -c1-200) ($cl)"
+		fi
+	done
+	[ $n -gt 0 ] || res qemu-series FAIL "vmm/qemu/patches/series lists no patch"
+fi
