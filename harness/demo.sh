@@ -11,7 +11,11 @@
 #     taking SGIs, an SPI and an LPI; and the IPA rule at every size;
 #   - a real VMM: Debian's QEMU boots a Linux guest of 124 vCPUs, which
 #     brings CPU 123, the first in the second redistributor region, online
-#     (the guest's own lines, its kernel's boot messages included, are shown).
+#     (the guest's own lines, its kernel's boot messages included, are shown);
+#   - the project's QEMU (vmm/qemu): a Linux guest booted with 2 of 8 vCPUs
+#     grows to 8 over QMP (vcpu-unpark, then the guest brings each online;
+#     before its unpark, the guest's online of a CPU is refused), and a
+#     guest on a 2 x 2 x 2 x 2 topology shows it in sysfs and its MPIDRs.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -24,6 +28,7 @@ phase prepare-patched "$HARNESS/prepare.sh" patched
 phase kernel-patched-fast "$HARNESS/build-kernel.sh" patched fast
 phase selftests-patched "$HARNESS/build-selftests.sh" patched
 phase real-vmm-parts "$HARNESS/build-l2.sh"
+phase qemu-ext "$HARNESS/qemu.sh"
 
 d=$BUILD/demo
 mkdir -p "$d"
@@ -35,6 +40,8 @@ cat >"$d/tests" <<'LIST'
 900 gic-above-2^48 patched/aarch64/vgic_scale_irqs -i 52
 300 ipa-32-to-52 patched/aarch64/ipa_limits
 600 real-vmm-124 /kvmx/l2vmm -n 124 -b 1 -o 122,123 -a loglevel=7
+300 qemu-grow-2-to-8 /kvmx/l2vmm -q /kvmx/qemu/qemu-system-aarch64 -n 2 -p 8 -H O2,u2,o2,u3,o3,u4,o4,u5,o5,u6,o6,u7,o7
+300 qemu-topology /kvmx/l2vmm -q /kvmx/qemu/qemu-system-aarch64 -n 16 -t 2,2,2,2
 LIST
 "$HARNESS/mkinitrd.sh" "$d/tests" "$d/initrd.cpio"
 log "booting the patched kernel as a nested KVM host (TCG, 2 CPUs, VHE)"
@@ -53,9 +60,16 @@ grep -E '^# # race:' "$d/serial.log" | sed 's/^# # /  /' || true
 grep -E '^# # ([0-9]+-bit IPA|host pages)' "$d/serial.log" | sed 's/^# # /  /' || true
 echo
 echo "=== A real VMM: Debian's QEMU in the nested host, a Linux guest of 124 vCPUs (its own lines)"
-grep -E '^# (l2> |l2vmm: .*(starting|ok:|PASS|FAIL))' "$d/serial.log" |
+sed -n '/=== real-vmm-124/,/^ok\|^not ok/p' "$d/serial.log" |
+	grep -E '^# (l2> |l2vmm: .*(starting|ok:|PASS|FAIL))' |
 	grep -v 'exceeds the recommended cpus' | sed 's/^# //' || true
+echo
+echo "=== The project's QEMU: a guest grows from 2 to 8 CPUs over QMP, then a 2x2x2x2 topology"
+sed -n '/=== qemu-grow-2-to-8/,$p' "$d/serial.log" |
+	grep -E '^# (l2> L2: (cpus|cpu |online)|l2vmm: .*(starting|step|ok:|as expected|PASS|FAIL))' |
+	sed 's/^# //' || true
 echo
 grep -E '^(not )?ok ' "$d/serial.log" || true
 echo "boot and run: ${tb}s; whole job: $(($(date +%s) - t0))s; serial log: $d/serial.log"
-! grep -qE '^not ok ' "$d/serial.log" && grep -qE '^ok .*real-vmm-124' "$d/serial.log"
+! grep -qE '^not ok ' "$d/serial.log" && grep -qE '^ok .*real-vmm-124' "$d/serial.log" &&
+	grep -qE '^ok .*qemu-grow-2-to-8' "$d/serial.log"

@@ -249,7 +249,7 @@ def main():
     project = read_list('project.list')
     allow = read_allow_list()
     real_vmm = read_list('real-vmm.list')
-    qemu_ext = read_list('qemu-ext.list')
+    qemu_ext = read_list('qemu-ext.list') + read_list('qemu-ext-4096.list')
     verdicts = []       # (check, PASS|FAIL|SKIP, detail)
 
     def verdict(name, ok, detail=''):

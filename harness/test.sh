@@ -70,12 +70,15 @@ STALL_ARGS=${KVMX_STALL_ARGS:-rcupdate.rcu_cpu_stall_timeout=60}
 # the test time down; nVHE runs still boot 124 vCPUs (both redistributor
 # regions) and reset a VM.
 REAL_VMM=${KVMX_REAL_VMM:-1}
-REAL_VMM_NVHE_SKIP=${KVMX_REAL_VMM_NVHE_SKIP:-'^(real-vmm-512|qemu-ext-4096)'}
+REAL_VMM_NVHE_SKIP=${KVMX_REAL_VMM_NVHE_SKIP:-'^(real-vmm-512|qemu-ext-1200)'}
 # The project's QEMU (vmm/qemu, harness/qemu.sh) with the same guest
 # (harness/tests/qemu-ext.list) runs with the real-VMM tests, in full on
 # vanilla too: there each case checks that what needs the extension is
 # refused with a clear message, or skips, and that the rest is unchanged.
 QEMU_EXT=${KVMX_QEMU_EXT:-1}
+# KVMX_QEMU_4096=1: the VHE runs add tests/qemu-ext-4096.list (4096 vCPUs:
+# some 15 minutes more per run).
+QEMU_4096=${KVMX_QEMU_4096:-0}
 # The debug run's nested host has 4 CPUs (KVMX_DEBUG_SMP), so that the
 # race tests' threads really run at once under KASAN and lockdep; the
 # others have 2 (KVMX_SMP, default of boot.sh).
@@ -172,6 +175,7 @@ boot_run() {
 						"$HARNESS/tests/qemu-ext.list"
 				else
 					cat "$HARNESS/tests/qemu-ext.list"
+					[ "$QEMU_4096" != 1 ] || cat "$HARNESS/tests/qemu-ext-4096.list"
 				fi
 			fi
 		fi

@@ -488,6 +488,38 @@ static int start_vm(struct vm *vm, int ctl, const char *incoming)
 }
 
 /*
+ * While QEMU says nothing (it sets up thousands of vCPUs before the guest
+ * prints a line), every PROGRESS_SECS: its CPU time so far, in user space
+ * (QEMU) and in the kernel (KVM), and its threads (one per vCPU created).
+ */
+#define PROGRESS_SECS	60
+
+static void progress(const struct vm *vm)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut = 0, st = 0;
+	long threads = 0, hz = sysconf(_SC_CLK_TCK);
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)vm->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');	/* past the command name */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %ld",
+			 &ut, &st, &threads) != 3)
+		return;
+	say("QEMU still quiet: %.0f s of CPU in QEMU, %.0f s in the kernel, %ld threads",
+	    (double)ut / hz, (double)st / hz, threads);
+}
+
+/*
  * Relay QEMU's output line by line until a guest line holding @until
  * (returns 1), or QEMU's exit (returns 0).
  */
@@ -519,6 +551,14 @@ static int wait_for(struct vm *vm, const char *until)
 		if (vm->len == sizeof(vm->buf) - 1) {	/* a very long line: cut */
 			vm->buf[vm->len++] = '\n';
 			continue;
+		}
+		{
+			struct pollfd pf = { .fd = vm->out, .events = POLLIN };
+
+			if (poll(&pf, 1, PROGRESS_SECS * 1000) == 0) {
+				progress(vm);
+				continue;
+			}
 		}
 		n = read(vm->out, vm->buf + vm->len, sizeof(vm->buf) - 1 - vm->len);
 		if (n < 0 && errno == EINTR)
