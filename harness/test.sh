@@ -70,7 +70,7 @@ STALL_ARGS=${KVMX_STALL_ARGS:-rcupdate.rcu_cpu_stall_timeout=60}
 # the test time down; nVHE runs still boot 124 vCPUs (both redistributor
 # regions) and reset a VM.
 REAL_VMM=${KVMX_REAL_VMM:-1}
-REAL_VMM_NVHE_SKIP=${KVMX_REAL_VMM_NVHE_SKIP:-'^(real-vmm-512|qemu-ext-1200)'}
+REAL_VMM_NVHE_SKIP=${KVMX_REAL_VMM_NVHE_SKIP:-'^(real-vmm-512|qemu-ext-700)'}
 # The project's QEMU (vmm/qemu, harness/qemu.sh) with the same guest
 # (harness/tests/qemu-ext.list) runs with the real-VMM tests, in full on
 # vanilla too: there each case checks that what needs the extension is
