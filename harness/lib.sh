@@ -86,3 +86,22 @@ private_apt_update() {
 	apt-get update -qq >/dev/null
 	private_apt_updated=1
 }
+
+# private_apt_fetch PKG [VERSION]: the arm64 .deb of PKG (the candidate, or
+# VERSION) into $DEBS, with the pool's file name; prints that name.
+private_apt_fetch() {
+	local pkg=$1 ver=${2:-} f e
+	f=$(apt-cache show --no-all-versions "$pkg:arm64${ver:+=$ver}" 2>/dev/null |
+		sed -n 's|^Filename: .*/||p' | head -1)
+	[ -n "$f" ] || return 1
+	if [ ! -f "$DEBS/$f" ]; then
+		(cd "$DEBS" && apt-get download -qq "$pkg:arm64${ver:+=$ver}" >/dev/null 2>&1) ||
+			return 1
+		# apt-get names the file with the version's epoch ("1%3a"): the pool's name
+		for e in "$DEBS/${pkg}_"*"%3a${f#"${pkg}_"}"; do
+			[ ! -f "$e" ] || mv "$e" "$DEBS/$f"
+		done
+	fi
+	[ -f "$DEBS/$f" ] || return 1
+	echo "$f"
+}

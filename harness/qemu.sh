@@ -59,23 +59,6 @@ apt_conf() {
 }
 
 
-# fetch PKG: the candidate .deb into $DEBS; prints its file name.
-fetch() {
-	local pkg=$1 f e
-	f=$(apt-cache show --no-all-versions "$pkg:arm64" 2>/dev/null |
-		sed -n 's|^Filename: .*/||p' | head -1)
-	[ -n "$f" ] || return 1
-	if [ ! -f "$DEBS/$f" ]; then
-		(cd "$DEBS" && apt-get download -qq "$pkg:arm64" >/dev/null 2>&1) || return 1
-		# apt-get names the file with the version's epoch ("1%3a"): the pool's name
-		for e in "$DEBS/${pkg}_"*"%3a${f#"${pkg}_"}"; do
-			[ ! -f "$e" ] || mv "$e" "$DEBS/$f"
-		done
-	fi
-	[ -f "$DEBS/$f" ] || return 1
-	echo "$f"
-}
-
 # dsc_complete DSC: the .dsc and every file it lists are in $DL.
 dsc_complete() {
 	local f
@@ -120,7 +103,7 @@ if [ ! -f "$SYSROOT/.kvmx-debs" ] || [ "$(head -1 "$SYSROOT/.kvmx-debs")" != "$s
 	private_apt_update
 	files=()
 	for p in "${SYSROOT_PKGS[@]}"; do
-		f=$(fetch "$p") || die "apt-get download $p:arm64 failed"
+		f=$(private_apt_fetch "$p") || die "apt-get download $p:arm64 failed"
 		files+=("$f")
 	done
 	rm -rf "$SYSROOT"

@@ -161,28 +161,20 @@ boot_run() {
 			{ if [ -n "$only" ]; then awk 'NR == FNR {f[$1]; next} $2 in f' "$only" -; else cat; fi }
 		cat "$HARNESS/tests/project.list"
 		if [ "$REAL_VMM" = 1 ] && [ "$cfg" = fast ] && [ "$mode" != protected ]; then
-			if [ "$mode" = nvhe ]; then
-				awk -v skip="$REAL_VMM_NVHE_SKIP" '/^[[:space:]]*(#|$)/ || $2 !~ skip' \
-					"$HARNESS/tests/real-vmm.list"
-			else
-				cat "$HARNESS/tests/real-vmm.list"
-			fi |
-				{ if [ -n "$only" ]; then
-					awk 'NR == FNR {f[$1]; next} $2 in f' "$only" -; else cat; fi }
+			{ if [ -n "$only" ]; then
+				awk 'NR == FNR {f[$1]; next} $2 in f' "$only" -; else cat; fi; } \
+				<"$HARNESS/tests/real-vmm.list"
 			if [ "$QEMU_EXT" = 1 ]; then
-				if [ "$mode" = nvhe ]; then
-					awk -v skip="$REAL_VMM_NVHE_SKIP" '/^[[:space:]]*(#|$)/ || $2 !~ skip' \
-						"$HARNESS/tests/qemu-ext.list"
-				else
-					cat "$HARNESS/tests/qemu-ext.list"
-					[ "$QEMU_4096" != 1 ] || cat "$HARNESS/tests/qemu-ext-4096.list"
-				fi
+				cat "$HARNESS/tests/qemu-ext.list"
+				[ "$QEMU_4096" != 1 ] || [ "$mode" != vhe ] ||
+					cat "$HARNESS/tests/qemu-ext-4096.list"
 			fi
 		fi
 	} | grep -v '^[[:space:]]*\(#\|$\)' |
 		awk -v s=$scale '{ split($1, t, "x"); $1 = t[1] * s (t[2] ? "x" t[2] : ""); print }' |
 		{ if [ "$cfg" = debug ] || [ "$cfg" = 64k ]; then awk -v skip="$DEBUG_SKIP" '$2 !~ skip'; else cat; fi } |
 		{ if [ "$mode" != vhe ]; then awk -v skip="$NVHE_SKIP" '$2 !~ skip'; else cat; fi } |
+		{ if [ "$mode" = nvhe ]; then awk -v skip="$REAL_VMM_NVHE_SKIP" '$2 !~ skip'; else cat; fi } |
 		{ if [ "$mode" = protected ]; then awk -v skip="$PROTECTED_SKIP" '$2 !~ skip'; else cat; fi } |
 		{ if [ -n "${KVMX_TESTS:-}" ]; then awk -v re="$KVMX_TESTS" '$2 ~ re'; else cat; fi } >"$list"
 	limit=$(awk '{ split($1, t, "x"); t[2] = t[2] ? t[2] : 1; s += t[1] * t[2] } END { print s + 180 }' "$list")

@@ -44,25 +44,6 @@ apt_conf() {
 }
 
 
-# fetch PKG [VERSION]: the .deb into $DEBS; prints its file name.
-fetch() {
-	local pkg=$1 ver=${2:-} f
-	f=$(apt-cache show --no-all-versions "$pkg:arm64${ver:+=$ver}" 2>/dev/null |
-		sed -n 's|^Filename: .*/||p' | head -1)
-	[ -n "$f" ] || return 1
-	if [ ! -f "$DEBS/$f" ]; then
-		(cd "$DEBS" && apt-get download -qq "$pkg:arm64${ver:+=$ver}" >/dev/null 2>&1) ||
-			return 1
-		# apt-get names the file with the version's epoch ("1%3a"): the pool's name
-		local e
-		for e in "$DEBS/${pkg}_"*"%3a${f#"${pkg}_"}"; do
-			[ ! -f "$e" ] || mv "$e" "$DEBS/$f"
-		done
-	fi
-	[ -f "$DEBS/$f" ] || return 1
-	echo "$f"
-}
-
 unpack() {	# FILE: into $V/unpack/PKG (once)
 	local pkg=${1%%_*}
 	[ -f "$V/unpack/$pkg/.kvmx-deb" ] && [ "$(cat "$V/unpack/$pkg/.kvmx-deb")" = "$1" ] &&
@@ -129,7 +110,7 @@ if [ $update = 1 ]; then
 	mkdir -p "$V/unpack"
 	declare -A file_of
 	for p in $cand busybox-static; do
-		f=$(fetch "$p") || die "apt-get download $p failed"
+		f=$(private_apt_fetch "$p") || die "apt-get download $p failed"
 		file_of[$p]=$f
 		unpack "$f"
 	done
@@ -181,9 +162,9 @@ while read -r pkg ver sum; do
 	f=$(pool_name "$pkg" "$ver")
 	if [ ! -f "$DEBS/$f" ] || [ "$(sha256sum "$DEBS/$f" | cut -d' ' -f1)" != "$sum" ]; then
 		private_apt_update
-		if ! f=$(fetch "$pkg" "$ver"); then
+		if ! f=$(private_apt_fetch "$pkg" "$ver"); then
 			log "WARNING: $pkg $ver is not offered; using the newest (harness/vmm.sh --update pins it)"
-			f=$(fetch "$pkg") || die "apt-get download $pkg failed"
+			f=$(private_apt_fetch "$pkg") || die "apt-get download $pkg failed"
 		fi
 	fi
 	got=$(sha256sum "$DEBS/$f" | cut -d' ' -f1)

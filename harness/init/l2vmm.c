@@ -194,13 +194,12 @@ static int topology_mpidrs(void)
 
 static unsigned long topology_mpidr(int i)
 {
-	int s = o.topo[0], c = o.topo[1], k = o.topo[2], t = o.topo[3];
+	int c = o.topo[1], k = o.topo[2], t = o.topo[3];
 	unsigned long thread = i % t, core = i / t % k, cluster = i / (t * k) % c;
 	unsigned long socket = i / (t * k * c);
 
 	if (t > 1)
 		return 1UL << 24 | thread | core << 8 | (socket * c + cluster) << 16;
-	(void)s;
 	return core | cluster << 8 | socket << 16;
 }
 
