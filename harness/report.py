@@ -131,6 +131,8 @@ def flaky(entries, test, run, at):
 
 
 ASSERT_AT = re.compile(r'^#\s+(\S+\.[ch]):(\d+):\s*(.*)$')
+# A failure l2vmm (init/l2vmm.c) reports, in a real-VMM or project-QEMU test.
+L2VMM_FAIL = re.compile(r"^#\s+l2vmm: \[\s*[0-9.]+s\] FAIL: (.*)$")
 ASSERT_MSG = re.compile(r'^#\s+(.*)$')
 
 
@@ -169,11 +171,12 @@ def parse_log(path):
     """Return (results, splats, completed) of one serial log.
 
     results maps a test name to (PASS|SKIP|FAIL|TIMEOUT, seconds, detail,
-    where): where is the first failed assertion (a Where) in the test's
-    output, or None.
+    where, why): where is the first failed assertion (a Where) in the test's
+    output, or None; why is the first reason l2vmm gave for a failure (its
+    "FAIL: " lines), or ''.
     """
     results, splats, completed = {}, [], False
-    where, after_banner, msg_lines = None, False, 0
+    where, after_banner, msg_lines, why = None, False, 0, ''
     try:
         with open(path, errors='replace') as f:
             lines = f.read().splitlines()
@@ -189,11 +192,13 @@ def parse_log(path):
             else:
                 res = 'TIMEOUT' if extra.startswith('TIMEOUT') else 'FAIL'
             t = re.search(r'time=([0-9.]+)s', extra)
-            results[name] = (res, float(t.group(1)) if t else None, extra, where)
-            where, after_banner = None, False
+            results[name] = (res, float(t.group(1)) if t else None, extra, where, why)
+            where, after_banner, why = None, False, ''
             continue
         if line.startswith('# === '):
-            where, after_banner = None, False
+            where, after_banner, why = None, False, ''
+        elif not why and L2VMM_FAIL.match(line):
+            why = L2VMM_FAIL.match(line).group(1)[:300]
         elif 'Test Assertion Failure' in line:
             after_banner = True
         elif after_banner and where is None:
@@ -282,6 +287,16 @@ def main():
     def failed_at(run, test):
         return parsed.get(run, {}).get(test, ('MISSING', None, '', None))[3]
 
+    def fail_reason(run, test):
+        """Why TEST failed in RUN: l2vmm's first reason, else what init said."""
+        e = parsed.get(run, {}).get(test, ('MISSING', None, '', None, ''))
+        if e[0] in ('PASS', 'SKIP', 'MISSING'):
+            return ''
+        if e[4]:
+            return ': ' + e[4]
+        extra = re.sub(r'\s*time=[0-9.]+s', '', e[2]).strip()
+        return ' (%s)' % extra if extra else ''
+
     vanilla_of = {}
     for r in runs:
         if r['tree'] == 'vanilla':
@@ -361,7 +376,8 @@ def main():
                 if given is not None and t not in given:
                     continue
                 p = result(r['run'], t)
-                verdict('%s:%s:%s' % (kind, r['run'], t), 'PASS' if p == 'PASS' else 'FAIL', p)
+                verdict('%s:%s:%s' % (kind, r['run'], t), 'PASS' if p == 'PASS' else 'FAIL',
+                        p + fail_reason(r['run'], t))
         for t in real_vmm:
             if given is not None and t not in given:
                 continue
@@ -372,9 +388,10 @@ def main():
             if p == 'PASS':
                 verdict(name, 'PASS', 'patched PASS, vanilla %s' % (v or 'not run'))
             elif v is None or v == 'MISSING':
-                verdict(name, 'FAIL', 'patched %s, no vanilla result to compare with' % p)
+                verdict(name, 'FAIL', 'patched %s%s, no vanilla result to compare with' %
+                        (p, fail_reason(r['run'], t)))
             elif v == 'PASS':
-                verdict(name, 'FAIL', 'vanilla PASS, patched %s' % p)
+                verdict(name, 'FAIL', 'vanilla PASS, patched %s%s' % (p, fail_reason(r['run'], t)))
             else:
                 verdict(name, 'SKIP', 'fails on both: vanilla %s, patched %s' % (v, p))
                 both.append('%s (%s: vanilla %s, patched %s)' % (t, r['run'], v, p))
@@ -389,7 +406,7 @@ def main():
                 v = result(r['run'], t)
                 verdict('%s-on-vanilla:%s:%s' % (kind, r['run'], t),
                         'PASS' if v in ('PASS', 'SKIP') else 'FAIL',
-                        'must pass or skip on vanilla, got %s' % v)
+                        'must pass or skip on vanilla, got %s%s' % (v, fail_reason(r['run'], t)))
 
     checks = os.path.join(out, 'checks.tsv')
     if os.path.exists(checks):
