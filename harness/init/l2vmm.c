@@ -18,7 +18,7 @@
  *              a new one with -incoming "exec:cat FILE"; the restored guest
  *              (not booted again) brings CPU online and keeps the others
  *     -m MB    guest memory (default 256)
- *     -a ARGS  more guest kernel arguments
+ *     -a ARGS  more guest kernel arguments ('+' for a space: earlycon+loglevel=7)
  *     -q QEMU  the QEMU binary (default: Debian's); the project's QEMU
  *              (vmm/qemu) is /kvmx/qemu/qemu-system-aarch64
  *     -x OPTS  more -machine options (e.g. vcpu-park=on)
@@ -843,7 +843,15 @@ int main(int argc, char **argv)
 		case 'r': o.reboot = 1; break;
 		case 's': o.save = atoi(optarg); break;
 		case 'm': o.mem = atoi(optarg); break;
-		case 'a': o.append = optarg; break;
+		case 'a': {
+			char *a = strdup(optarg), *c;
+
+			for (c = a; c && *c; c++)
+				if (*c == '+')
+					*c = ' ';
+			o.append = a;
+			break;
+		}
 		case 'q': o.qemu = optarg; break;
 		case 'x': o.machine = optarg; break;
 		case 'p': o.max = atoi(optarg); break;
