@@ -21,7 +21,8 @@
  *     -a ARGS  more guest kernel arguments ('+' for a space: earlycon+loglevel=7)
  *     -q QEMU  the QEMU binary (default: Debian's); the project's QEMU
  *              (vmm/qemu) is /kvmx/qemu/qemu-system-aarch64
- *     -x OPTS  more -machine options (e.g. vcpu-park=on)
+ *     -x OPTS  more -machine options (e.g. vcpu-park=on); OPTS that start
+ *              with virt-X.Y name that version of the board first
  *     -p M     -smp maxcpus=M: with KVM's parked vCPUs (KVM_CAP_ARM_VCPU_PARK)
  *              the project's QEMU creates M vCPUs and parks those past N
  *     -t S,C,K,T  -smp sockets=S,clusters=C,cores=K,threads=T; the guest's
@@ -402,8 +403,12 @@ static int start_vm(struct vm *vm, int ctl, const char *incoming)
 				 o.topo[0], o.topo[1], o.topo[2], o.topo[3]);
 	}
 	snprintf(mem, sizeof(mem), "%dM", o.mem);
-	snprintf(machine, sizeof(machine), "virt,gic-version=3,acpi=off%s%s",
-		 *o.machine ? "," : "", o.machine);
+	/* -x virt-6.1,...: another version of the board */
+	if (!strncmp(o.machine, "virt-", 5))
+		snprintf(machine, sizeof(machine), "%s,gic-version=3,acpi=off", o.machine);
+	else
+		snprintf(machine, sizeof(machine), "virt,gic-version=3,acpi=off%s%s",
+			 *o.machine ? "," : "", o.machine);
 	argv[argc++] = (char *)o.qemu;
 	argv[argc++] = "-nodefaults";
 	argv[argc++] = "-no-user-config";
