@@ -740,6 +740,17 @@ static int save_vm(struct vm *vm)
 	return 0;
 }
 
+/* A copy of ARG with each '+' a space: one test-list word for several. */
+static const char *spaced(const char *arg)
+{
+	char *s = strdup(arg), *c;
+
+	for (c = s; c && *c; c++)
+		if (*c == '+')
+			*c = ' ';
+	return s;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: l2vmm -n N [-b K] [-o LIST] [-r] [-s CPU] [-m MB] [-a ARGS] [-q QEMU]\n"
@@ -848,15 +859,7 @@ int main(int argc, char **argv)
 		case 'r': o.reboot = 1; break;
 		case 's': o.save = atoi(optarg); break;
 		case 'm': o.mem = atoi(optarg); break;
-		case 'a': {
-			char *a = strdup(optarg), *c;
-
-			for (c = a; c && *c; c++)
-				if (*c == '+')
-					*c = ' ';
-			o.append = a;
-			break;
-		}
+		case 'a': o.append = spaced(optarg); break;
 		case 'q': o.qemu = optarg; break;
 		case 'x': o.machine = optarg; break;
 		case 'p': o.max = atoi(optarg); break;
@@ -867,15 +870,7 @@ int main(int argc, char **argv)
 				usage();
 			break;
 		case 'H': o.steps = optarg; break;
-		case 'V': {
-			char *m = strdup(optarg), *c;
-
-			for (c = m; c && *c; c++)
-				if (*c == '+')
-					*c = ' ';
-			o.refuse = m;
-			break;
-		}
+		case 'V': o.refuse = spaced(optarg); break;
 		case 'R': o.need_ext = 1; break;
 		default: usage();
 		}
